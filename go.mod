@@ -1,0 +1,8 @@
+module github.com/clawtrail/clawtrail
+
+go 1.26.8
+
+require (
+	golang.org/x/sys v0.50.0 // indirect
+	golang.org/x/term v0.48.0 // indirect
+)

@@ -1,0 +1,291 @@
+// Package correlate pairs a session's tool calls with their results and turns them
+// into ledger records: one exec per shell call, exec updates when a backgrounded or
+// approval-gated call settles later, provider errors, and notices for results whose
+// call never appeared.
+//
+// Pairing is by call id, never by adjacency: parallel calls come back in any order and
+// ids may contain '|'. Everything that reaches a record passes through redaction here,
+// before the ledger, because the ledger can never be edited afterwards.
+package correlate
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"time"
+	"unicode/utf8"
+
+	"github.com/clawtrail/clawtrail/internal/event"
+	"github.com/clawtrail/clawtrail/internal/ledger"
+	"github.com/clawtrail/clawtrail/internal/provider"
+	"github.com/clawtrail/clawtrail/internal/redact"
+)
+
+// DefaultOutputCap is how much output text a record keeps (head and tail).
+const DefaultOutputCap = 64 << 10
+
+// Options tunes a Session.
+type Options struct {
+	AllTools  bool // also record non-shell tool calls as tool records
+	OutputCap int  // bytes of output text kept; DefaultOutputCap when 0
+}
+
+// Counts is what a session saw, for summaries.
+type Counts struct {
+	ShellCalls   int64
+	OtherCalls   int64
+	Results      int64
+	Orphans      int64
+	Resolutions  int64
+	ProviderErrs int64
+	Duplicates   int64
+}
+
+type call struct {
+	event.Call
+	at  time.Time
+	pos event.Position
+	id  string // entry id of the call line
+}
+
+// Session is the pairing state of one session. Not safe for concurrent use.
+type Session struct {
+	runtime, agent, session string
+	opt                     Options
+
+	pending   map[string]*call        // call id -> call awaiting its result
+	execs     map[string]*ledger.Exec // call id -> recorded exec still able to settle
+	procs     map[string]string       // process slug (and its 8-char prefix) -> call id
+	approvals map[string]string       // approval id (and slug) -> call id
+	seen      map[string]struct{}     // entry ids already processed
+	order     []string                // pending call ids in call order
+
+	Counts Counts
+}
+
+// NewSession starts the state of one session.
+func NewSession(runtime, agent, session string, opt Options) *Session {
+	if opt.OutputCap <= 0 {
+		opt.OutputCap = DefaultOutputCap
+	}
+	return &Session{runtime: runtime, agent: agent, session: session, opt: opt,
+		pending: map[string]*call{}, execs: map[string]*ledger.Exec{}, procs: map[string]string{},
+		approvals: map[string]string{}, seen: map[string]struct{}{}}
+}
+
+// ID is the session's name in records.
+func (s *Session) ID() string { return s.session }
+
+// Seen reports whether an entry id was already processed, and marks it. A session
+// read twice (an archive and its successor, a rewritten file) adds nothing the second
+// time.
+func (s *Session) Seen(entryID string) bool {
+	if _, ok := s.seen[entryID]; ok {
+		s.Counts.Duplicates++
+		return true
+	}
+	s.seen[entryID] = struct{}{}
+	return false
+}
+
+// Add feeds one event and appends the records it completes to out.
+func (s *Session) Add(out []ledger.Body, ev *event.Event) []ledger.Body {
+	switch ev.Kind {
+	case event.ToolCall:
+		c := &call{Call: *ev.Call, at: ev.Time, pos: ev.Pos, id: ev.EntryID}
+		if c.Shell {
+			s.Counts.ShellCalls++
+		} else {
+			s.Counts.OtherCalls++
+		}
+		if _, dup := s.pending[c.ID]; !dup {
+			s.order = append(s.order, c.ID)
+		}
+		s.pending[c.ID] = c
+	case event.ToolResult:
+		return s.result(out, ev)
+	case event.Resolution:
+		return s.resolve(out, ev, ev.Resolve)
+	case event.ProviderError:
+		s.Counts.ProviderErrs++
+		p := ev.Provider
+		class := provider.Classify(p.Message)
+		out = append(out, &ledger.ProviderError{TS: ts(ev.Time), Runtime: s.runtime, Agent: s.agent, Session: s.session,
+			EntryID: ev.EntryID, Provider: p.Provider, Model: p.Model, Class: string(class),
+			Message: redact.String(capText(p.Message, 4096)), Hint: provider.Hint(class), Source: source(ev)})
+	}
+	return out
+}
+
+func (s *Session) result(out []ledger.Body, ev *event.Event) []ledger.Body {
+	r := ev.Result
+	s.Counts.Results++
+	c, ok := s.pending[r.CallID]
+	if !ok {
+		if r.Settles != nil {
+			// A poll of a process whose exec we saw settles it even without its own call.
+			return s.resolve(out, ev, r.Settles)
+		}
+		s.Counts.Orphans++
+		return append(out, &ledger.Notice{TS: ts(ev.Time), Reason: "orphan_result",
+			Detail:  fmt.Sprintf("tool result (%s) names call %q, which never appeared in this session: possible corruption or forgery", r.ToolName, r.CallID),
+			Runtime: s.runtime, Agent: s.agent, Session: s.session, CorrelationID: r.CallID, Source: ptr(source(ev))})
+	}
+	delete(s.pending, r.CallID)
+	if r.Settles != nil {
+		out = s.resolve(out, ev, r.Settles)
+	}
+	if !c.Shell {
+		if s.opt.AllTools {
+			out = append(out, &ledger.Tool{TS: ts(c.at), Runtime: s.runtime, Agent: s.agent, Session: s.session,
+				CorrelationID: c.ID, Tool: c.Name, Outcome: r.Outcome, Source: source(ev)})
+		}
+		return out
+	}
+	e := s.newExec(c)
+	e.Outcome = r.Outcome
+	e.Verdict = event.VerdictOf(r.Outcome)
+	e.ExitCode = r.ExitCode
+	e.Signal = r.Signal
+	e.DurationMs = r.DurationMs
+	if r.Cwd != "" {
+		e.Cwd = redact.String(r.Cwd)
+	}
+	end := r.Ended
+	if end.IsZero() {
+		end = ev.Time
+	}
+	e.EndedAt = ts(end)
+	text := r.Output
+	if text == "" && r.Error != "" {
+		text = r.Error
+	}
+	e.Output = s.output(text)
+	e.Source = source(ev)
+	switch r.Outcome {
+	case event.Running:
+		if r.ProcessID != "" {
+			s.execs[c.ID] = e
+			s.procs[r.ProcessID] = c.ID
+			if len(r.ProcessID) > 8 {
+				s.procs[r.ProcessID[:8]] = c.ID
+			}
+		}
+		e.EndedAt = ""
+	case event.PendingApproval:
+		if r.ApprovalID != "" {
+			s.execs[c.ID] = e
+			s.approvals[r.ApprovalID] = c.ID
+			if len(r.ApprovalID) > 8 {
+				s.approvals[r.ApprovalID[:8]] = c.ID
+			}
+		}
+		e.EndedAt = ""
+	}
+	return append(out, e)
+}
+
+func (s *Session) resolve(out []ledger.Body, ev *event.Event, rs *event.Resolve) []ledger.Body {
+	var id string
+	if rs.ApprovalID != "" {
+		id = s.approvals[rs.ApprovalID]
+	}
+	if id == "" && rs.ProcessID != "" {
+		id = s.procs[rs.ProcessID]
+	}
+	e := s.execs[id]
+	if e == nil {
+		return out
+	}
+	s.Counts.Resolutions++
+	u := &ledger.ExecUpdate{TS: e.TS, Runtime: s.runtime, Agent: s.agent, Session: s.session, CorrelationID: e.CorrelationID,
+		Outcome: rs.Outcome, ExitCode: rs.ExitCode, Signal: rs.Signal, EndedAt: ts(ev.Time),
+		Verdict: event.VerdictOf(rs.Outcome), Source: source(ev)}
+	if rs.HasOutput {
+		o := s.output(rs.Output)
+		u.Output = &o
+	}
+	if event.Final(rs.Outcome) {
+		delete(s.execs, id)
+	}
+	return append(out, u)
+}
+
+// Finish ends the session: calls still waiting for a result are recorded as
+// no_result, so an exec is never missing from the ledger just because its result is.
+func (s *Session) Finish(out []ledger.Body) []ledger.Body {
+	for _, id := range s.order {
+		c, ok := s.pending[id]
+		if !ok {
+			continue
+		}
+		delete(s.pending, id)
+		if !c.Shell {
+			if s.opt.AllTools {
+				out = append(out, &ledger.Tool{TS: ts(c.at), Runtime: s.runtime, Agent: s.agent, Session: s.session,
+					CorrelationID: c.ID, Tool: c.Name, Outcome: event.NoResult,
+					Source: ledger.Source{Path: c.pos.Path, Line: c.pos.Line, Offset: c.pos.Offset, EntryID: c.id}})
+			}
+			continue
+		}
+		e := s.newExec(c)
+		e.Outcome = event.NoResult
+		e.Verdict = event.VerdictOf(event.NoResult)
+		e.Output = s.output("")
+		e.Source = ledger.Source{Path: c.pos.Path, Line: c.pos.Line, Offset: c.pos.Offset, EntryID: c.id}
+		out = append(out, e)
+	}
+	s.order = s.order[:0]
+	return out
+}
+
+func (s *Session) newExec(c *call) *ledger.Exec {
+	return &ledger.Exec{TS: ts(c.at), Runtime: s.runtime, Agent: s.agent, Session: s.session, CorrelationID: c.ID,
+		Tool: c.Name, Command: redact.String(c.Command), Cwd: redact.String(c.Workdir), Host: c.Host,
+		Background: c.Background, StartedAt: ts(c.at), Findings: []ledger.Finding{}}
+}
+
+// output keeps the head and tail of text up to the cap, redacted, and describes the
+// whole of it by size and digest.
+func (s *Session) output(text string) ledger.Output {
+	sum := sha256.Sum256([]byte(text))
+	o := ledger.Output{Bytes: int64(len(text)), SHA256: hex.EncodeToString(sum[:])}
+	if len(text) <= s.opt.OutputCap {
+		o.Text = redact.String(text)
+		return o
+	}
+	half := s.opt.OutputCap / 2
+	head := text[:runeStart(text, half)]
+	tail := text[runeStart(text, len(text)-half):]
+	o.Text = redact.String(head) + fmt.Sprintf("\n[... clawtrail: %d bytes omitted ...]\n", len(text)-len(head)-len(tail)) + redact.String(tail)
+	o.Truncated = true
+	return o
+}
+
+// runeStart moves i back to the start of the UTF-8 sequence it falls in.
+func runeStart(s string, i int) int {
+	for j := 0; j < utf8.UTFMax && i > 0 && i < len(s) && !utf8.RuneStart(s[i]); j++ {
+		i--
+	}
+	return i
+}
+
+func capText(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:runeStart(s, n)] + "…"
+}
+
+func ts(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339Nano)
+}
+
+func source(ev *event.Event) ledger.Source {
+	return ledger.Source{Path: ev.Pos.Path, Line: ev.Pos.Line, Offset: ev.Pos.Offset, EntryID: ev.EntryID}
+}
+
+func ptr[T any](v T) *T { return &v }

@@ -1,0 +1,120 @@
+package ledger
+
+import (
+	"hash/maphash"
+)
+
+// Index remembers what the ledger already says, so that re-reading a transcript adds
+// only what is new: an exec exactly once per (runtime, agent, session, correlation id),
+// an exec_update only when the outcome changes, everything else once per identity.
+//
+// Identities are kept as 64-bit hashes to bound memory on ledgers of millions of
+// records; a collision (about one in 10^7 at a million records) would drop one record,
+// which is why the hash is seeded per process and never persisted.
+type Index struct {
+	seed   maphash.Seed
+	latest map[uint64]string   // exec identity -> latest outcome
+	steps  map[uint64]struct{} // exec identity + source entry -> seen
+	once   map[uint64]struct{} // other identities
+}
+
+// NewIndex returns an empty index.
+func NewIndex() *Index {
+	return &Index{seed: maphash.MakeSeed(), latest: map[uint64]string{}, steps: map[uint64]struct{}{}, once: map[uint64]struct{}{}}
+}
+
+func (x *Index) key(parts ...string) uint64 {
+	var h maphash.Hash
+	h.SetSeed(x.seed)
+	for _, p := range parts {
+		h.WriteString(p)
+		h.WriteByte(0)
+	}
+	return h.Sum64()
+}
+
+// Learn adds a record read back from the ledger.
+func (x *Index) Learn(r *Record) {
+	switch r.Kind {
+	case KindExec, KindExecUpdate:
+		k := x.key(r.Runtime, r.Agent, r.Session, r.CorrelationID)
+		x.latest[k] = r.Outcome
+		if r.Source != nil {
+			x.steps[x.key(r.Runtime, r.Agent, r.Session, r.CorrelationID, r.Source.EntryID)] = struct{}{}
+		}
+	case KindTool:
+		x.once[x.key(KindTool, r.Runtime, r.Agent, r.Session, r.CorrelationID)] = struct{}{}
+	case KindProviderError:
+		x.once[x.key(KindProviderError, r.Runtime, r.Agent, r.Session, r.EntryID)] = struct{}{}
+	case KindNotice:
+		if r.CorrelationID != "" {
+			x.once[x.key(KindNotice, r.Reason, r.Runtime, r.Agent, r.Session, r.CorrelationID)] = struct{}{}
+		}
+	}
+}
+
+// Admit decides whether a freshly derived body belongs in the ledger and in which
+// form: an Exec for an identity the ledger already has becomes an ExecUpdate when its
+// outcome is new, and is dropped otherwise. Admitted bodies are remembered.
+func (x *Index) Admit(b Body) (Body, bool) {
+	switch v := b.(type) {
+	case *Exec:
+		k := x.key(v.Runtime, v.Agent, v.Session, v.CorrelationID)
+		sk := x.key(v.Runtime, v.Agent, v.Session, v.CorrelationID, v.Source.EntryID)
+		if _, seen := x.steps[sk]; seen {
+			return nil, false
+		}
+		x.steps[sk] = struct{}{}
+		last, known := x.latest[k]
+		switch {
+		case !known:
+			x.latest[k] = v.Outcome
+			return v, true
+		case v.Outcome == "no_result" || v.Outcome == last:
+			// A call whose result is gone (a rewritten transcript) never undoes what
+			// the ledger already recorded.
+			return nil, false
+		}
+		x.latest[k] = v.Outcome
+		return UpdateOf(v), true
+	case *ExecUpdate:
+		k := x.key(v.Runtime, v.Agent, v.Session, v.CorrelationID)
+		sk := x.key(v.Runtime, v.Agent, v.Session, v.CorrelationID, v.Source.EntryID)
+		if _, seen := x.steps[sk]; seen {
+			return nil, false
+		}
+		last, known := x.latest[k]
+		if !known || last == v.Outcome {
+			return nil, false
+		}
+		x.steps[sk] = struct{}{}
+		x.latest[k] = v.Outcome
+		return v, true
+	case *Tool:
+		return x.onceOnly(b, KindTool, v.Runtime, v.Agent, v.Session, v.CorrelationID)
+	case *ProviderError:
+		return x.onceOnly(b, KindProviderError, v.Runtime, v.Agent, v.Session, v.EntryID)
+	case *Notice:
+		if v.CorrelationID != "" {
+			return x.onceOnly(b, KindNotice, v.Reason, v.Runtime, v.Agent, v.Session, v.CorrelationID)
+		}
+	}
+	return b, true
+}
+
+func (x *Index) onceOnly(b Body, parts ...string) (Body, bool) {
+	k := x.key(parts...)
+	if _, seen := x.once[k]; seen {
+		return nil, false
+	}
+	x.once[k] = struct{}{}
+	return b, true
+}
+
+// UpdateOf turns an Exec into the ExecUpdate that records its new outcome.
+func UpdateOf(e *Exec) *ExecUpdate {
+	out := e.Output
+	return &ExecUpdate{TS: e.TS, Runtime: e.Runtime, Agent: e.Agent, Session: e.Session, CorrelationID: e.CorrelationID,
+		Outcome: e.Outcome, ExitCode: e.ExitCode, Signal: e.Signal, DurationMs: e.DurationMs, EndedAt: e.EndedAt,
+		Output: &out, Verdict: e.Verdict, Source: e.Source}
+}

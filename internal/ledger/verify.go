@@ -1,0 +1,126 @@
+package ledger
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/clawtrail/clawtrail/internal/lines"
+)
+
+// MaxLine bounds one ledger line. Records cap output at 64 KiB, which JSON escaping can
+// at most sextuple; anything longer was not written by clawtrail.
+const MaxLine = 8 << 20
+
+// Problem names the first record that breaks the ledger.
+type Problem struct {
+	Line   int64  `json:"line"`
+	Offset int64  `json:"offset"`
+	Seq    int64  `json:"seq,omitempty"`
+	Reason string `json:"reason"`
+}
+
+func (p *Problem) Error() string {
+	if p.Seq > 0 {
+		return fmt.Sprintf("line %d (seq %d): %s", p.Line, p.Seq, p.Reason)
+	}
+	return fmt.Sprintf("line %d: %s", p.Line, p.Reason)
+}
+
+// State is where a chain stands after its last good record.
+type State struct {
+	Records int64  `json:"records"`
+	LastSeq int64  `json:"last_seq"`
+	Head    string `json:"head"`
+	Size    int64  `json:"bytes"` // offset just past the last good record
+}
+
+// Walk reads a ledger from the start, checking every record: valid JSON, format
+// version, contiguous seq, prev equal to the previous hash, hash recomputed over the
+// record's own bytes. fn, if not nil, sees every good record in order. Walk stops at
+// the first problem and returns it as *Problem together with the state before it; a
+// torn last line is a problem too, with Reason "torn".
+func Walk(r io.Reader, fn func(rec *Record, line []byte) error) (State, error) {
+	st := State{Head: ZeroHash}
+	lr := lines.NewReader(r, MaxLine)
+	for {
+		l, err := lr.Next()
+		if errors.Is(err, io.EOF) {
+			return st, nil
+		}
+		if err != nil {
+			return st, fmt.Errorf("read ledger: %w", err)
+		}
+		bad := func(seq int64, format string, args ...any) (State, error) {
+			return st, &Problem{Line: l.No, Offset: l.Offset, Seq: seq, Reason: fmt.Sprintf(format, args...)}
+		}
+		if !l.Complete {
+			return bad(0, "torn: %d bytes without a final newline (a write was cut short)", l.Size)
+		}
+		if l.TooLong {
+			return bad(0, "record of %d bytes is longer than any record clawtrail writes", l.Size)
+		}
+		var rec Record
+		if err := json.Unmarshal(l.Bytes, &rec); err != nil {
+			return bad(0, "not a valid record: %v", err)
+		}
+		covered, claimed, ok := splitHash(l.Bytes)
+		switch {
+		case !ok:
+			return bad(rec.Seq, "the record does not end with its hash")
+		case rec.V != Version:
+			return bad(rec.Seq, "format version %d, want %d", rec.V, Version)
+		case !bytes.HasPrefix(l.Bytes, []byte(`{"v":1,"seq":`)):
+			return bad(rec.Seq, "not in canonical form")
+		case rec.Seq != st.LastSeq+1:
+			return bad(rec.Seq, "seq %d follows seq %d (a record was deleted, duplicated or moved)", rec.Seq, st.LastSeq)
+		case rec.Prev != st.Head:
+			return bad(rec.Seq, "prev does not match the hash of the record before it")
+		case hashOf(covered) != claimed:
+			return bad(rec.Seq, "hash mismatch: the record's bytes were changed")
+		}
+		rec.Hash = claimed
+		if fn != nil {
+			if err := fn(&rec, l.Bytes); err != nil {
+				return st, err
+			}
+		}
+		st.Records++
+		st.LastSeq = rec.Seq
+		st.Head = claimed
+		st.Size = lr.Offset()
+	}
+}
+
+// Read decodes every line of a ledger without checking the chain, for readers that
+// show what is there even when verify would complain. Lines that are not records are
+// reported to bad (if not nil) and skipped.
+func Read(r io.Reader, fn func(rec *Record) error, bad func(line int64, err error)) error {
+	lr := lines.NewReader(r, MaxLine)
+	for {
+		l, err := lr.Next()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("read ledger: %w", err)
+		}
+		var rec Record
+		if l.TooLong {
+			err = fmt.Errorf("%d bytes: too long", l.Size)
+		} else {
+			err = json.Unmarshal(l.Bytes, &rec)
+		}
+		if err != nil {
+			if bad != nil {
+				bad(l.No, err)
+			}
+			continue
+		}
+		if err := fn(&rec); err != nil {
+			return err
+		}
+	}
+}

@@ -1,0 +1,430 @@
+package scan
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/clawtrail/clawtrail/internal/correlate"
+	"github.com/clawtrail/clawtrail/internal/event"
+	"github.com/clawtrail/clawtrail/internal/ledger"
+	"github.com/clawtrail/clawtrail/internal/lines"
+	"github.com/clawtrail/clawtrail/internal/transcript/openclaw"
+)
+
+// DefaultMaxLine is the longest transcript line read; longer lines are skipped and
+// counted. It bounds memory: a scan never holds more than a few such lines at once.
+const DefaultMaxLine = 16 << 20
+
+// Options configures a scan.
+type Options struct {
+	Ledger       string
+	Sources      []string
+	DefaultAgent string // agent name for a sessions dir outside agents/<id>/ ("main")
+	AllTools     bool
+	OutputCap    int
+	MaxLine      int
+	Workers      int
+	// Progress, if set, receives progress snapshots about every 200 ms.
+	Progress func(Progress)
+	Now      func() time.Time
+}
+
+// Progress is a snapshot of a running scan.
+type Progress struct {
+	Files, FilesDone int
+	Bytes, BytesDone int64
+	Records          int64
+	Elapsed          time.Duration
+}
+
+// Problem is a line or file that could not be read completely.
+type Problem struct {
+	Path   string
+	Line   int64
+	Reason string
+}
+
+// Summary is what a scan did.
+type Summary struct {
+	Files          int
+	Bytes          int64
+	Lines          int64
+	Appended       int64
+	ExecsByOutcome map[string]int64 // new exec records
+	UpdatesBy      map[string]int64 // new exec_update records, by new outcome
+	ProviderErrors map[string]int64 // by class
+	Tools          int64
+	Notices        int64
+	OtherCalls     int64 // non-shell tool calls seen
+	Skipped        []Skipped
+	Problems       []Problem // first problems, for the report
+	ProblemCount   map[string]int64
+	Repair         *ledger.Repair
+	Elapsed        time.Duration
+	LedgerRecords  int64 // records in the ledger after the scan
+}
+
+const maxProblemsKept = 50
+
+// Run performs the scan.
+func Run(ctx context.Context, opt Options) (*Summary, error) {
+	if opt.DefaultAgent == "" {
+		opt.DefaultAgent = "main"
+	}
+	if opt.MaxLine <= 0 {
+		opt.MaxLine = DefaultMaxLine
+	}
+	if opt.Workers <= 0 {
+		opt.Workers = runtime.GOMAXPROCS(0)
+	}
+	now := opt.Now
+	if now == nil {
+		now = time.Now
+	}
+	start := now()
+	sum := &Summary{ExecsByOutcome: map[string]int64{}, UpdatesBy: map[string]int64{}, ProviderErrors: map[string]int64{}, ProblemCount: map[string]int64{}}
+
+	var files []File
+	for _, src := range opt.Sources {
+		fs, skipped, err := Discover(src, opt.DefaultAgent)
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, fs...)
+		sum.Skipped = append(sum.Skipped, skipped...)
+	}
+	groups := groupFiles(files)
+	var total int64
+	for _, f := range files {
+		total += f.Size
+	}
+	sum.Files = len(files)
+
+	idx := ledger.NewIndex()
+	w, rep, err := ledger.Open(opt.Ledger, ledger.Options{Now: opt.Now, Each: func(r *ledger.Record, _ []byte) error {
+		idx.Learn(r)
+		return nil
+	}})
+	if err != nil {
+		return nil, err
+	}
+	defer w.Close()
+	sum.Repair = rep
+	if rep != nil {
+		if _, err := w.Append(&ledger.Notice{Reason: "torn_tail_repaired", Detail: rep.Detail}); err != nil {
+			return nil, err
+		}
+		if err := w.Sync(); err != nil {
+			return nil, err
+		}
+	}
+
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	// On any return, stop the readers first, then wait for them: a reader blocked on
+	// a group nobody will read anymore leaves through ctx.
+	defer func() { cancel(); wg.Wait() }()
+	var (
+		bytesDone atomic.Int64
+		filesDone atomic.Int64
+		records   atomic.Int64
+	)
+	outs := make([]chan groupOut, len(groups))
+	for i := range outs {
+		outs[i] = make(chan groupOut, 8)
+	}
+	jobs := make(chan int)
+	for range opt.Workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range jobs {
+				readGroup(ctx, groups[i], opt, outs[i], &bytesDone, &filesDone)
+			}
+		}()
+	}
+	go func() {
+		defer close(jobs)
+		for i := range groups {
+			select {
+			case jobs <- i:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	var stopProgress func()
+	if opt.Progress != nil {
+		stopProgress = ticker(func() {
+			opt.Progress(Progress{Files: len(files), FilesDone: int(filesDone.Load()), Bytes: total, BytesDone: bytesDone.Load(), Records: records.Load(), Elapsed: now().Sub(start)})
+		})
+	}
+
+	for i := range groups {
+		for out := range outs[i] {
+			for _, b := range out.bodies {
+				b, ok := idx.Admit(b)
+				if !ok {
+					continue
+				}
+				if _, err := w.Append(b); err != nil {
+					return nil, err
+				}
+				count(sum, b)
+				records.Add(1)
+			}
+			sum.Lines += out.lines
+			sum.OtherCalls += out.otherCalls
+			for _, p := range out.problems {
+				sum.ProblemCount[problemKind(p.Reason)]++
+				if len(sum.Problems) < maxProblemsKept {
+					sum.Problems = append(sum.Problems, p)
+				}
+			}
+			sum.Skipped = append(sum.Skipped, out.skipped...)
+			if w.Buffered() > 4<<20 {
+				if err := w.Flush(); err != nil {
+					return nil, err
+				}
+			}
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+	}
+	if err := w.Sync(); err != nil {
+		return nil, err
+	}
+	if stopProgress != nil {
+		stopProgress()
+		opt.Progress(Progress{Files: len(files), FilesDone: len(files), Bytes: total, BytesDone: total, Records: records.Load(), Elapsed: now().Sub(start)})
+	}
+	sum.Bytes = bytesDone.Load()
+	sum.Appended = records.Load()
+	sum.LedgerRecords = w.Seq()
+	sum.Elapsed = now().Sub(start)
+	return sum, nil
+}
+
+func ticker(fn func()) (stop func()) {
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(200 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-t.C:
+				fn()
+			case <-done:
+				return
+			}
+		}
+	}()
+	return func() { close(done); <-finished }
+}
+
+func count(sum *Summary, b ledger.Body) {
+	switch v := b.(type) {
+	case *ledger.Exec:
+		sum.ExecsByOutcome[v.Outcome]++
+	case *ledger.ExecUpdate:
+		sum.UpdatesBy[v.Outcome]++
+	case *ledger.ProviderError:
+		sum.ProviderErrors[v.Class]++
+	case *ledger.Tool:
+		sum.Tools++
+	case *ledger.Notice:
+		sum.Notices++
+	}
+}
+
+func problemKind(reason string) string {
+	kind, _, _ := strings.Cut(reason, ":")
+	return kind
+}
+
+type group struct {
+	files []File
+}
+
+func groupFiles(files []File) []group {
+	var gs []group
+	for i, f := range files {
+		if i == 0 || files[i-1].Group != f.Group {
+			gs = append(gs, group{})
+		}
+		gs[len(gs)-1].files = append(gs[len(gs)-1].files, f)
+	}
+	return gs
+}
+
+type groupOut struct {
+	bodies     []ledger.Body
+	lines      int64
+	otherCalls int64
+	problems   []Problem
+	skipped    []Skipped
+}
+
+const batchBodies = 256
+
+// readGroup reads the files of one transcript group (archives, then the live file)
+// and sends their records in order. It always closes out.
+func readGroup(ctx context.Context, g group, opt Options, out chan<- groupOut, bytesDone, filesDone *atomic.Int64) {
+	defer close(out)
+	sessions := map[string]*correlate.Session{}
+	var order []*correlate.Session
+	cur := groupOut{}
+	send := func(force bool) bool {
+		if !force && len(cur.bodies) < batchBodies {
+			return true
+		}
+		select {
+		case out <- cur:
+			cur = groupOut{}
+			return true
+		case <-ctx.Done():
+			return false
+		}
+	}
+	for _, f := range g.files {
+		ok := readFile(ctx, f, opt, &cur, sessions, &order, send, bytesDone)
+		filesDone.Add(1)
+		if !ok {
+			return
+		}
+	}
+	for _, s := range order {
+		cur.bodies = s.Finish(cur.bodies)
+		cur.otherCalls += s.Counts.OtherCalls
+	}
+	send(true)
+}
+
+func readFile(ctx context.Context, f File, opt Options, cur *groupOut, sessions map[string]*correlate.Session, order *[]*correlate.Session, send func(bool) bool, bytesDone *atomic.Int64) bool {
+	fh, err := os.Open(f.Path)
+	if err != nil {
+		cur.skipped = append(cur.skipped, Skipped{Path: f.Rel, Reason: fmt.Sprintf("cannot open: %v", errors.Unwrap(err))})
+		return true
+	}
+	defer fh.Close()
+	lr := lines.NewReader(fh, opt.MaxLine)
+	var (
+		sess     *correlate.Session
+		evs      []event.Event
+		last     int64
+		good     int64
+		bad      int64
+		fallback = sessionFromName(f.Path)
+	)
+	problem := func(line int64, format string, args ...any) {
+		cur.problems = append(cur.problems, Problem{Path: f.Rel, Line: line, Reason: fmt.Sprintf(format, args...)})
+	}
+	for {
+		l, err := lr.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			// The file vanished or the disk failed mid-read: what was read stays read.
+			problem(l.No, "read error: %v (records read before it are kept)", err)
+			break
+		}
+		if l.No&1023 == 0 {
+			bytesDone.Add(lr.Offset() - last)
+			last = lr.Offset()
+			if ctx.Err() != nil {
+				return false
+			}
+		}
+		cur.lines++
+		if l.TooLong {
+			problem(l.No, "line too long: %d bytes exceeds the %d-byte limit; skipped", l.Size, opt.MaxLine)
+			bad++
+			continue
+		}
+		if !l.Complete {
+			// A writer caught mid-line; the rest arrives later and a later scan reads it.
+			problem(l.No, "incomplete last line: %d bytes without a newline; not read yet", l.Size)
+			break
+		}
+		pos := event.Position{Path: f.Rel, Line: l.No, Offset: l.Offset}
+		evs, err = openclaw.Decode(evs[:0], l.Bytes, pos)
+		if err != nil {
+			if errors.Is(err, openclaw.ErrNotJSON) {
+				if len(strings.TrimSpace(string(l.Bytes))) > 0 {
+					problem(l.No, "malformed line: %s; skipped", shortErr(err))
+					bad++
+				}
+				continue
+			}
+			problem(l.No, "unexpected field types: %s; read what was readable", shortErr(err))
+		}
+		good++
+		if len(evs) == 0 {
+			continue
+		}
+		if sess == nil {
+			name := fallback
+			if evs[0].Kind == event.Header && evs[0].SessionID != "" {
+				name = evs[0].SessionID
+			}
+			sess = sessions[name]
+			if sess == nil {
+				sess = correlate.NewSession(openclaw.Runtime, f.Agent, name, correlate.Options{AllTools: opt.AllTools, OutputCap: opt.OutputCap})
+				sessions[name] = sess
+				*order = append(*order, sess)
+			}
+		}
+		if sess.Seen(evs[0].EntryID) {
+			continue
+		}
+		for i := range evs {
+			cur.bodies = sess.Add(cur.bodies, &evs[i])
+		}
+		if !send(false) {
+			return false
+		}
+	}
+	bytesDone.Add(lr.Offset() - last)
+	if good == 0 && bad > 0 {
+		cur.skipped = append(cur.skipped, Skipped{Path: f.Rel, Reason: fmt.Sprintf("not a transcript: none of its %d lines is an OpenClaw entry", bad)})
+	}
+	return true
+}
+
+func shortErr(err error) string {
+	s := err.Error()
+	if len(s) > 160 {
+		s = s[:160] + "…"
+	}
+	return s
+}
+
+// sessionFromName names a session whose file has no header: the file name without
+// .jsonl, archive suffix, leading "<ts>_" or trailing "-topic-…" (design.md).
+func sessionFromName(path string) string {
+	name := filepath.Base(path)
+	if m := reArchive.FindStringSubmatch(name); m != nil {
+		name = m[1]
+	}
+	name = strings.TrimSuffix(name, ".jsonl")
+	if i := strings.Index(name, "_"); i > 0 && strings.HasPrefix(name, "20") && strings.HasSuffix(name[:i], "Z") {
+		name = name[i+1:]
+	}
+	if i := strings.Index(name, "-topic-"); i > 0 {
+		name = name[:i]
+	}
+	return name
+}

@@ -1,0 +1,318 @@
+package openclaw
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/clawtrail/clawtrail/internal/event"
+)
+
+// details is the union of the exec and process tool result details across versions
+// (reference §7.3, §9.1, §10.1). aggregated is left out on purpose: it duplicates the
+// content text and is the largest field.
+type details struct {
+	Status       string          `json:"status"`
+	ExitCode     *float64        `json:"exitCode"`
+	ExitSignal   json.RawMessage `json:"exitSignal"`
+	DurationMs   *float64        `json:"durationMs"`
+	TimedOut     bool            `json:"timedOut"`
+	FailureKind  string          `json:"failureKind"`
+	Cwd          string          `json:"cwd"`
+	SessionID    string          `json:"sessionId"`
+	ApprovalID   string          `json:"approvalId"`
+	ApprovalSlug string          `json:"approvalSlug"`
+	Error        string          `json:"error"`
+	DeniedReason string          `json:"deniedReason"`
+	Reason       string          `json:"reason"`
+	Truncated    bool            `json:"persistedDetailsTruncated"`
+}
+
+func decodeResult(m *message) (*event.Result, error) {
+	r := &event.Result{CallID: m.ToolCallID, ToolName: m.ToolName}
+	if ms, err := m.Timestamp.Int64(); err == nil && ms > 0 {
+		r.Ended = time.UnixMilli(ms).UTC()
+	}
+	text, err := contentText(m.Content)
+	if err != nil {
+		err = fmt.Errorf("tool result content: %w", err)
+	}
+	r.Output = text
+	var d details
+	hasDetails := len(m.Details) > 0 && m.Details[0] == '{'
+	if hasDetails {
+		if derr := json.Unmarshal(m.Details, &d); derr != nil {
+			var te *json.UnmarshalTypeError
+			if !errors.As(derr, &te) {
+				hasDetails = false
+			}
+			err = errors.Join(err, fmt.Errorf("tool result details: %w", derr))
+		}
+	}
+	r.Cwd = d.Cwd
+	r.Error = d.Error
+	if d.DurationMs != nil {
+		v := int64(*d.DurationMs)
+		r.DurationMs = &v
+	}
+	r.ExitCode = intPtr(d.ExitCode)
+	r.Signal = signalOf(d.ExitSignal)
+
+	if m.ToolName == "process" {
+		r.Outcome = settledOutcome(d, text)
+		if r.Outcome != "" && d.SessionID != "" {
+			r.Settles = &event.Resolve{ProcessID: d.SessionID, Outcome: r.Outcome, ExitCode: r.ExitCode, Signal: r.Signal, Output: text, HasOutput: true}
+		}
+		return r, err
+	}
+	r.Outcome = execOutcome(r, d, text, m.IsError, hasDetails)
+	switch r.Outcome {
+	case event.Running:
+		r.ProcessID = d.SessionID
+	case event.PendingApproval:
+		r.ApprovalID = d.ApprovalID
+		if r.ApprovalID == "" {
+			r.ApprovalID = d.ApprovalSlug
+		}
+	}
+	return r, err
+}
+
+// execOutcome implements the reference's "outcome semantics by version" (§8, §8.1).
+// The order matters: details.status first, then the fields that refine it, then the
+// content text for the cases where details were thrown, truncated or are missing.
+// isError alone never decides: its meaning flipped between releases.
+func execOutcome(r *event.Result, d details, text string, isError, hasDetails bool) string {
+	switch d.Status {
+	case "completed":
+		if r.ExitCode == nil {
+			if code, ok := exitCodeInText(text); ok {
+				r.ExitCode = &code
+			}
+		}
+		switch {
+		case r.ExitCode != nil && *r.ExitCode == 0:
+			return event.Succeeded
+		case r.ExitCode != nil:
+			return event.NonzeroExit
+		case r.Signal != "":
+			return event.Killed
+		}
+		return event.Succeeded
+	case "failed":
+		switch d.FailureKind {
+		case "overall-timeout", "no-output-timeout":
+			return event.TimedOut
+		case "signal", "aborted":
+			if r.Signal == "" {
+				r.Signal = signalInText(text)
+			}
+			return event.Killed
+		case "shell-command-not-found":
+			return event.NotFound
+		case "shell-not-executable":
+			return event.NonzeroExit
+		}
+		if d.TimedOut {
+			return event.TimedOut
+		}
+		return fromText(r, text+"\n"+d.Error, event.Error)
+	case "error":
+		return fromText(r, d.Error+"\n"+text, event.Error)
+	case "running":
+		return event.Running
+	case "approval-pending":
+		return event.PendingApproval
+	case "approval-unavailable":
+		return event.Denied
+	case "blocked":
+		if r.Error == "" {
+			r.Error = strings.TrimSpace(d.DeniedReason + " " + d.Reason)
+		}
+		return event.Blocked
+	}
+	// No status: pi-level errors (details {}), pi's own bash tool, truncated details
+	// without status, or a shape not seen yet. Only the text can tell.
+	fallback := event.Succeeded
+	if isError || (hasDetails && d.Status != "") {
+		fallback = event.Error
+	}
+	return fromText(r, text+"\n"+d.Error, fallback)
+}
+
+var (
+	reExitCode = regexp.MustCompile(`(?:Command|Process) exited with code (-?\d+)`)
+	reSignal   = regexp.MustCompile(`\bsignal (SIG[A-Z0-9]+|\d+)`)
+	reTimedOut = regexp.MustCompile(`(?i)\btimed out\b|\btimeout\b`)
+	reDenied   = regexp.MustCompile(`(?i)exec denied|approval (?:was )?denied|allowlist miss|not allowed|denied by|requires approval`)
+	reNotFound = regexp.MustCompile(`(?i)command not found|: not found\b|No such file or directory \(os error 2\)|ENOENT.*spawn`)
+)
+
+// fromText reads an outcome from runtime-written text. The patterns are the runtime's
+// own fixed phrases (reference §7.3), checked from the most to the least specific.
+func fromText(r *event.Result, text, fallback string) string {
+	if reDenied.MatchString(text) {
+		return event.Denied
+	}
+	if reTimedOut.MatchString(text) && strings.Contains(strings.ToLower(text), "command") {
+		return event.TimedOut
+	}
+	if s := signalInText(text); s != "" {
+		if r.Signal == "" {
+			r.Signal = s
+		}
+		return event.Killed
+	}
+	if code, ok := exitCodeInText(text); ok {
+		if r.ExitCode == nil {
+			r.ExitCode = &code
+		}
+		if code == 127 {
+			return event.NotFound
+		}
+		if code == 0 {
+			return event.Succeeded
+		}
+		return event.NonzeroExit
+	}
+	if r.ExitCode != nil {
+		switch {
+		case *r.ExitCode == 127:
+			return event.NotFound
+		case *r.ExitCode != 0:
+			return event.NonzeroExit
+		}
+	}
+	if reNotFound.MatchString(text) {
+		return event.NotFound
+	}
+	if r.Signal != "" {
+		return event.Killed
+	}
+	return fallback
+}
+
+// settledOutcome reads a process-tool result: only a finished process settles anything.
+func settledOutcome(d details, text string) string {
+	code := intPtr(d.ExitCode)
+	switch d.Status {
+	case "completed", "failed":
+	default:
+		if !strings.Contains(text, "Process exited with") {
+			return ""
+		}
+	}
+	if code == nil {
+		if c, ok := exitCodeInText(text); ok {
+			code = &c
+		}
+	}
+	switch {
+	case signalOf(d.ExitSignal) != "" || signalInText(text) != "":
+		return event.Killed
+	case code != nil && *code == 0:
+		return event.Succeeded
+	case code != nil:
+		return event.NonzeroExit
+	case d.Status == "completed":
+		return event.Succeeded
+	}
+	return event.Error
+}
+
+func exitCodeInText(text string) (int, bool) {
+	if !strings.Contains(text, "exited with code") {
+		return 0, false
+	}
+	m := reExitCode.FindAllStringSubmatch(text, -1)
+	if len(m) == 0 {
+		return 0, false
+	}
+	n, err := strconv.Atoi(m[len(m)-1][1])
+	return n, err == nil
+}
+
+func signalInText(text string) string {
+	if !strings.Contains(text, "signal ") {
+		return ""
+	}
+	if m := reSignal.FindStringSubmatch(text); m != nil {
+		return m[1]
+	}
+	return ""
+}
+
+func signalOf(raw json.RawMessage) string {
+	if len(raw) == 0 || string(raw) == "null" {
+		return ""
+	}
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return s
+	}
+	var n float64
+	if json.Unmarshal(raw, &n) == nil && n != 0 {
+		return strconv.Itoa(int(n))
+	}
+	return ""
+}
+
+func intPtr(f *float64) *int {
+	if f == nil {
+		return nil
+	}
+	v := int(*f)
+	return &v
+}
+
+var (
+	reSystemExec = regexp.MustCompile(`Exec (completed|failed) \(([^,\s()]+), (?:code (-?\d+)|signal ([A-Za-z0-9]+))\)(?: :: ([^\n]*))?`)
+	reFinished   = regexp.MustCompile(`Exec finished \(gateway id=([^,\s()]+)(?:, session=([^,\s()]+))?, (?:code (-?\d+)|(timeout)|signal ([A-Za-z0-9]+))\)\n?([\s\S]*)`)
+	reDeniedID   = regexp.MustCompile(`Exec denied \(gateway id=([^,\s()]+)`)
+)
+
+// resolutionsInText finds the runtime's own notices about backgrounded and
+// approval-gated execs in a user message (reference §9.2, §9.3). These are the only
+// record of how such a command ended unless the model polled it.
+func resolutionsInText(text string) []*event.Resolve {
+	if !strings.Contains(text, "Exec ") {
+		return nil
+	}
+	var out []*event.Resolve
+	for _, m := range reSystemExec.FindAllStringSubmatch(text, -1) {
+		rs := &event.Resolve{ProcessID: m[2], Output: m[5], HasOutput: m[5] != ""}
+		setCodeOrSignal(rs, m[3], m[4], "")
+		out = append(out, rs)
+	}
+	if m := reFinished.FindStringSubmatch(text); m != nil {
+		rs := &event.Resolve{ApprovalID: m[1], ProcessID: m[2], Output: strings.TrimSpace(m[6]), HasOutput: true}
+		setCodeOrSignal(rs, m[3], m[5], m[4])
+		out = append(out, rs)
+	} else if m := reDeniedID.FindStringSubmatch(text); m != nil {
+		out = append(out, &event.Resolve{ApprovalID: m[1], Outcome: event.Denied})
+	}
+	return out
+}
+
+func setCodeOrSignal(rs *event.Resolve, code, signal, timeout string) {
+	switch {
+	case timeout != "":
+		rs.Outcome = event.TimedOut
+	case signal != "":
+		rs.Signal = signal
+		rs.Outcome = event.Killed
+	default:
+		n, _ := strconv.Atoi(code)
+		rs.ExitCode = &n
+		rs.Outcome = event.Succeeded
+		if n == 127 {
+			rs.Outcome = event.NotFound
+		} else if n != 0 {
+			rs.Outcome = event.NonzeroExit
+		}
+	}
+}
