@@ -68,6 +68,7 @@ func (r *Reader) Next() (Line, error) {
 				r.no++
 				return Line{Bytes: chunk[:len(chunk)-1], Offset: start, No: r.no, Size: n, Complete: true}, nil
 			} else {
+				r.buf = grow(r.buf, len(chunk), r.max+1)
 				r.buf = append(r.buf, chunk...)
 			}
 		}
@@ -97,4 +98,23 @@ func (r *Reader) Next() (Line, error) {
 			return Line{}, err
 		}
 	}
+}
+
+// grow makes room for n more bytes, doubling (append grows large slices by only a
+// quarter, which for one 16 MiB line would allocate five times that), but never
+// beyond limit.
+func grow(b []byte, n, limit int) []byte {
+	if len(b)+n <= cap(b) {
+		return b
+	}
+	c := 2 * cap(b)
+	if c < len(b)+n {
+		c = len(b) + n
+	}
+	if c > limit {
+		c = limit
+	}
+	nb := make([]byte, len(b), c)
+	copy(nb, b)
+	return nb
 }
