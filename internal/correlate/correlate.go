@@ -28,6 +28,10 @@ const DefaultOutputCap = 64 << 10
 type Options struct {
 	AllTools  bool // also record non-shell tool calls as tool records
 	OutputCap int  // bytes of output text kept; DefaultOutputCap when 0
+	// Known reports whether the ledger already holds an exec with this call id in
+	// this session. A result whose call was read before a restart (and is not re-read)
+	// then settles that exec instead of being reported as an orphan.
+	Known func(callID string) bool
 }
 
 // Counts is what a session saw, for summaries.
@@ -54,6 +58,8 @@ type Session struct {
 	opt                     Options
 
 	pending   map[string]*call        // call id -> call awaiting its result
+	expired   map[string]*call        // call id -> call recorded as no_result; its result may still come
+	calls     map[string]*call        // call id -> call of an exec still able to settle
 	execs     map[string]*ledger.Exec // call id -> recorded exec still able to settle
 	procs     map[string]string       // process slug (and its 8-char prefix) -> call id
 	approvals map[string]string       // approval id (and slug) -> call id
@@ -69,7 +75,7 @@ func NewSession(runtime, agent, session string, opt Options) *Session {
 		opt.OutputCap = DefaultOutputCap
 	}
 	return &Session{runtime: runtime, agent: agent, session: session, opt: opt,
-		pending: map[string]*call{}, execs: map[string]*ledger.Exec{}, procs: map[string]string{},
+		pending: map[string]*call{}, expired: map[string]*call{}, calls: map[string]*call{}, execs: map[string]*ledger.Exec{}, procs: map[string]string{},
 		approvals: map[string]string{}, seen: map[string]struct{}{}}
 }
 
@@ -122,9 +128,16 @@ func (s *Session) result(out []ledger.Body, ev *event.Event) []ledger.Body {
 	s.Counts.Results++
 	c, ok := s.pending[r.CallID]
 	if !ok {
+		if c, expired := s.expired[r.CallID]; expired && c.Shell {
+			delete(s.expired, r.CallID)
+			return append(out, s.lateResult(ev))
+		}
 		if r.Settles != nil {
 			// A poll of a process whose exec we saw settles it even without its own call.
 			return s.resolve(out, ev, r.Settles)
+		}
+		if s.opt.Known != nil && s.opt.Known(r.CallID) {
+			return append(out, s.lateResult(ev))
 		}
 		s.Counts.Orphans++
 		return append(out, &ledger.Notice{TS: ts(ev.Time), Reason: "orphan_result",
@@ -166,6 +179,7 @@ func (s *Session) result(out []ledger.Body, ev *event.Event) []ledger.Body {
 	case event.Running:
 		if r.ProcessID != "" {
 			s.execs[c.ID] = e
+			s.calls[c.ID] = c
 			s.procs[r.ProcessID] = c.ID
 			if len(r.ProcessID) > 8 {
 				s.procs[r.ProcessID[:8]] = c.ID
@@ -175,6 +189,7 @@ func (s *Session) result(out []ledger.Body, ev *event.Event) []ledger.Body {
 	case event.PendingApproval:
 		if r.ApprovalID != "" {
 			s.execs[c.ID] = e
+			s.calls[c.ID] = c
 			s.approvals[r.ApprovalID] = c.ID
 			if len(r.ApprovalID) > 8 {
 				s.approvals[r.ApprovalID[:8]] = c.ID
@@ -183,6 +198,24 @@ func (s *Session) result(out []ledger.Body, ev *event.Event) []ledger.Body {
 		e.EndedAt = ""
 	}
 	return append(out, e)
+}
+
+// lateResult records the result of a call that is no longer pending here (it was
+// expired as no_result, or read before a restart) as an update of the recorded exec.
+func (s *Session) lateResult(ev *event.Event) *ledger.ExecUpdate {
+	r := ev.Result
+	text := r.Output
+	if text == "" {
+		text = r.Error
+	}
+	o := s.output(text)
+	end := r.Ended
+	if end.IsZero() {
+		end = ev.Time
+	}
+	return &ledger.ExecUpdate{Runtime: s.runtime, Agent: s.agent, Session: s.session, CorrelationID: r.CallID,
+		Outcome: r.Outcome, ExitCode: r.ExitCode, Signal: r.Signal, DurationMs: r.DurationMs, EndedAt: ts(end),
+		Output: &o, Verdict: event.VerdictOf(r.Outcome), Source: source(ev)}
 }
 
 func (s *Session) resolve(out []ledger.Body, ev *event.Event, rs *event.Resolve) []ledger.Body {
@@ -207,6 +240,7 @@ func (s *Session) resolve(out []ledger.Body, ev *event.Event, rs *event.Resolve)
 	}
 	if event.Final(rs.Outcome) {
 		delete(s.execs, id)
+		delete(s.calls, id)
 	}
 	return append(out, u)
 }
@@ -228,15 +262,59 @@ func (s *Session) Finish(out []ledger.Body) []ledger.Body {
 			}
 			continue
 		}
-		e := s.newExec(c)
-		e.Outcome = event.NoResult
-		e.Verdict = event.VerdictOf(event.NoResult)
-		e.Output = s.output("")
-		e.Source = ledger.Source{Path: c.pos.Path, Line: c.pos.Line, Offset: c.pos.Offset, EntryID: c.id}
-		out = append(out, e)
+		out = append(out, s.noResult(c))
 	}
 	s.order = s.order[:0]
 	return out
+}
+
+// Expire records calls made before deadline that still have no result as
+// no_result. A result that arrives later still settles them (as an exec update).
+func (s *Session) Expire(out []ledger.Body, deadline time.Time) []ledger.Body {
+	kept := s.order[:0]
+	for _, id := range s.order {
+		c, ok := s.pending[id]
+		if !ok {
+			continue
+		}
+		if c.at.IsZero() || !c.at.Before(deadline) {
+			kept = append(kept, id)
+			continue
+		}
+		delete(s.pending, id)
+		s.expired[id] = c
+		if c.Shell {
+			out = append(out, s.noResult(c))
+		}
+	}
+	s.order = kept
+	return out
+}
+
+// Holds calls fn with the position of every call the session still waits on: calls
+// without a result and execs not yet settled. Reading must resume at or before the
+// oldest of them after a restart, or their pairing would be lost.
+func (s *Session) Holds(fn func(event.Position)) {
+	for _, c := range s.pending {
+		fn(c.pos)
+	}
+	for id := range s.execs {
+		if c, ok := s.calls[id]; ok {
+			fn(c.pos)
+		}
+	}
+}
+
+// Waiting reports whether the session still waits on anything.
+func (s *Session) Waiting() bool { return len(s.pending) > 0 || len(s.execs) > 0 }
+
+func (s *Session) noResult(c *call) *ledger.Exec {
+	e := s.newExec(c)
+	e.Outcome = event.NoResult
+	e.Verdict = event.VerdictOf(event.NoResult)
+	e.Output = s.output("")
+	e.Source = ledger.Source{Path: c.pos.Path, Line: c.pos.Line, Offset: c.pos.Offset, EntryID: c.id}
+	return e
 }
 
 func (s *Session) newExec(c *call) *ledger.Exec {
