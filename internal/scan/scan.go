@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
@@ -14,7 +13,6 @@ import (
 	"time"
 
 	"github.com/clawtrail/clawtrail/internal/correlate"
-	"github.com/clawtrail/clawtrail/internal/event"
 	"github.com/clawtrail/clawtrail/internal/ledger"
 	"github.com/clawtrail/clawtrail/internal/lines"
 	"github.com/clawtrail/clawtrail/internal/transcript/openclaw"
@@ -285,6 +283,15 @@ func readGroup(ctx context.Context, g group, opt Options, out chan<- groupOut, b
 	defer close(out)
 	sessions := map[string]*correlate.Session{}
 	var order []*correlate.Session
+	sessionOf := func(agent, name string) *correlate.Session {
+		s := sessions[name]
+		if s == nil {
+			s = correlate.NewSession(openclaw.Runtime, agent, name, correlate.Options{AllTools: opt.AllTools, OutputCap: opt.OutputCap})
+			sessions[name] = s
+			order = append(order, s)
+		}
+		return s
+	}
 	cur := groupOut{}
 	send := func(force bool) bool {
 		if !force && len(cur.bodies) < batchBodies {
@@ -299,7 +306,7 @@ func readGroup(ctx context.Context, g group, opt Options, out chan<- groupOut, b
 		}
 	}
 	for _, f := range g.files {
-		ok := readFile(ctx, f, opt, &cur, sessions, &order, send, bytesDone)
+		ok := readFile(ctx, f, opt, &cur, NewFeeder(f, opt.MaxLine, sessionOf), send, bytesDone)
 		filesDone.Add(1)
 		if !ok {
 			return
@@ -312,7 +319,7 @@ func readGroup(ctx context.Context, g group, opt Options, out chan<- groupOut, b
 	send(true)
 }
 
-func readFile(ctx context.Context, f File, opt Options, cur *groupOut, sessions map[string]*correlate.Session, order *[]*correlate.Session, send func(bool) bool, bytesDone *atomic.Int64) bool {
+func readFile(ctx context.Context, f File, opt Options, cur *groupOut, feed *Feeder, send func(bool) bool, bytesDone *atomic.Int64) bool {
 	fh, err := os.Open(f.Path)
 	if err != nil {
 		cur.skipped = append(cur.skipped, Skipped{Path: f.Rel, Reason: fmt.Sprintf("cannot open: %v", errors.Unwrap(err))})
@@ -320,17 +327,7 @@ func readFile(ctx context.Context, f File, opt Options, cur *groupOut, sessions 
 	}
 	defer fh.Close()
 	lr := lines.NewReader(fh, opt.MaxLine)
-	var (
-		sess     *correlate.Session
-		evs      []event.Event
-		last     int64
-		good     int64
-		bad      int64
-		fallback = sessionFromName(f.Path)
-	)
-	problem := func(line int64, format string, args ...any) {
-		cur.problems = append(cur.problems, Problem{Path: f.Rel, Line: line, Reason: fmt.Sprintf(format, args...)})
-	}
+	var last int64
 	for {
 		l, err := lr.Next()
 		if errors.Is(err, io.EOF) {
@@ -338,7 +335,7 @@ func readFile(ctx context.Context, f File, opt Options, cur *groupOut, sessions 
 		}
 		if err != nil {
 			// The file vanished or the disk failed mid-read: what was read stays read.
-			problem(l.No, "read error: %v (records read before it are kept)", err)
+			cur.problems = append(cur.problems, Problem{Path: f.Rel, Line: l.No, Reason: fmt.Sprintf("read error: %v (records read before it are kept)", err)})
 			break
 		}
 		if l.No&1023 == 0 {
@@ -349,82 +346,23 @@ func readFile(ctx context.Context, f File, opt Options, cur *groupOut, sessions 
 			}
 		}
 		cur.lines++
-		if l.TooLong {
-			problem(l.No, "line too long: %d bytes exceeds the %d-byte limit; skipped", l.Size, opt.MaxLine)
-			bad++
-			continue
-		}
 		if !l.Complete {
 			// A writer caught mid-line; the rest arrives later and a later scan reads it.
-			problem(l.No, "incomplete last line: %d bytes without a newline; not read yet", l.Size)
+			cur.problems = append(cur.problems, Problem{Path: f.Rel, Line: l.No, Reason: fmt.Sprintf("incomplete last line: %d bytes without a newline; not read yet", l.Size)})
 			break
 		}
-		pos := event.Position{Path: f.Rel, Line: l.No, Offset: l.Offset}
-		evs, err = openclaw.Decode(evs[:0], l.Bytes, pos)
-		if err != nil {
-			if errors.Is(err, openclaw.ErrNotJSON) {
-				if len(strings.TrimSpace(string(l.Bytes))) > 0 {
-					problem(l.No, "malformed line: %s; skipped", shortErr(err))
-					bad++
-				}
-				continue
-			}
-			problem(l.No, "unexpected field types: %s; read what was readable", shortErr(err))
-		}
-		good++
-		if len(evs) == 0 {
-			continue
-		}
-		if sess == nil {
-			name := fallback
-			if evs[0].Kind == event.Header && evs[0].SessionID != "" {
-				name = evs[0].SessionID
-			}
-			sess = sessions[name]
-			if sess == nil {
-				sess = correlate.NewSession(openclaw.Runtime, f.Agent, name, correlate.Options{AllTools: opt.AllTools, OutputCap: opt.OutputCap})
-				sessions[name] = sess
-				*order = append(*order, sess)
-			}
-		}
-		if sess.Seen(evs[0].EntryID) {
-			continue
-		}
-		for i := range evs {
-			cur.bodies = sess.Add(cur.bodies, &evs[i])
+		var p *Problem
+		cur.bodies, p = feed.Line(cur.bodies, l.Bytes, l.No, l.Offset, l.Size, l.TooLong)
+		if p != nil {
+			cur.problems = append(cur.problems, *p)
 		}
 		if !send(false) {
 			return false
 		}
 	}
 	bytesDone.Add(lr.Offset() - last)
-	if good == 0 && bad > 0 {
-		cur.skipped = append(cur.skipped, Skipped{Path: f.Rel, Reason: fmt.Sprintf("not a transcript: none of its %d lines is an OpenClaw entry", bad)})
+	if feed.Good == 0 && feed.Bad > 0 {
+		cur.skipped = append(cur.skipped, Skipped{Path: f.Rel, Reason: fmt.Sprintf("not a transcript: none of its %d lines is an OpenClaw entry", feed.Bad)})
 	}
 	return true
-}
-
-func shortErr(err error) string {
-	s := err.Error()
-	if len(s) > 160 {
-		s = s[:160] + "…"
-	}
-	return s
-}
-
-// sessionFromName names a session whose file has no header: the file name without
-// .jsonl, archive suffix, leading "<ts>_" or trailing "-topic-…" (design.md).
-func sessionFromName(path string) string {
-	name := filepath.Base(path)
-	if m := reArchive.FindStringSubmatch(name); m != nil {
-		name = m[1]
-	}
-	name = strings.TrimSuffix(name, ".jsonl")
-	if i := strings.Index(name, "_"); i > 0 && strings.HasPrefix(name, "20") && strings.HasSuffix(name[:i], "Z") {
-		name = name[i+1:]
-	}
-	if i := strings.Index(name, "-topic-"); i > 0 {
-		name = name[:i]
-	}
-	return name
 }
