@@ -74,6 +74,7 @@ an AI agent runtime executed, read from its session transcripts (OpenClaw first)
 
 Usage:
   clawtrail scan [flags] [PATH...]     audit transcripts once, append to the ledger
+  clawtrail run [flags]                follow transcripts live (the sidecar daemon)
   clawtrail show [flags] [LEDGER]      a readable table of what ran
   clawtrail verify [flags] [LEDGER]    check the whole ledger's hash chain
   clawtrail version                    version, commit and Go version
@@ -107,6 +108,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	switch cmd {
 	case "scan":
 		return runScan(ctx, rest, getenv, stdout, stderr)
+	case "run":
+		return runRun(ctx, rest, getenv, stdout, stderr)
 	case "show":
 		return runShow(ctx, rest, stdout, stderr)
 	case "verify":

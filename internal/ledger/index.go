@@ -118,3 +118,9 @@ func UpdateOf(e *Exec) *ExecUpdate {
 		Outcome: e.Outcome, ExitCode: e.ExitCode, Signal: e.Signal, DurationMs: e.DurationMs, EndedAt: e.EndedAt,
 		Output: &out, Verdict: e.Verdict, Source: e.Source}
 }
+
+// Known reports whether the ledger holds an exec with this identity.
+func (x *Index) Known(runtime, agent, session, callID string) bool {
+	_, ok := x.latest[x.key(runtime, agent, session, callID)]
+	return ok
+}

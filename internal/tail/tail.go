@@ -264,3 +264,10 @@ func prefixConsistent(old, cur Identity, f *os.File) bool {
 	sum := sha256.Sum256(buf)
 	return bytes.Equal(sum[:], old.Fingerprint[:])
 }
+
+// SameContent reports whether the follower reads the same file old identified: same
+// device and inode, and old's fingerprinted bytes still its first bytes. An inode
+// number reused by a new file fails the second test.
+func SameContent(old Identity, f *Follower) bool {
+	return sameFile(old, f.id) && prefixConsistent(old, f.id, f.f)
+}

@@ -1,0 +1,561 @@
+// Package daemon is the live sidecar: it follows every OpenClaw transcript as it is
+// written and turns what it reads into ledger records within milliseconds, and a crash
+// at any instant loses and doubles nothing.
+//
+// The order of work is the guarantee: lines are read, paired and admitted against the
+// ledger's index; records are written and fsynced; only then may the positions hint
+// move past those lines. A restart reads the ledger back (repairing a torn tail),
+// resumes each file at or before the oldest call still waiting for its result, and
+// lets the index drop whatever it already holds.
+package daemon
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/fsnotify/fsnotify"
+
+	"github.com/clawtrail/clawtrail/internal/correlate"
+	"github.com/clawtrail/clawtrail/internal/event"
+	"github.com/clawtrail/clawtrail/internal/ledger"
+	"github.com/clawtrail/clawtrail/internal/scan"
+	"github.com/clawtrail/clawtrail/internal/tail"
+	"github.com/clawtrail/clawtrail/internal/transcript/openclaw"
+)
+
+// Config configures the daemon.
+type Config struct {
+	Sources       []string
+	Ledger        string
+	DefaultAgent  string
+	AllTools      bool
+	OutputCap     int
+	MaxLine       int
+	NoResultAfter time.Duration // a call without a result becomes no_result after this long
+	Reconcile     time.Duration // full rediscovery and stat sweep, in case an event was missed
+	Once          bool          // stop when caught up
+	Logger        *slog.Logger
+	Now           func() time.Time
+}
+
+// Status is what supervisors and the HTTP endpoints see.
+type Status struct {
+	Healthy    bool      `json:"healthy"`
+	Error      string    `json:"error,omitempty"`
+	Ready      bool      `json:"ready"`
+	Files      int       `json:"files"`
+	LagBytes   int64     `json:"lag_bytes"`
+	Records    int64     `json:"records"`
+	LastRecord time.Time `json:"last_record,omitempty"`
+	Problems   int64     `json:"problems"`
+}
+
+// Daemon follows sources into the ledger. Create with New, run with Run.
+type Daemon struct {
+	cfg Config
+	log *slog.Logger
+
+	w   *ledger.Writer
+	idx *ledger.Index
+
+	files    map[string]*followed // by path
+	finished map[[2]uint64]tail.Identity // files read to their end (archives), by device and inode
+	sessions map[string]*liveSession
+	hints    *positions
+	watched  map[string]bool
+	watcher  *fsnotify.Watcher
+
+	queue    []ledger.Body // admitted, not yet durable
+	failing  string        // the current write error, "" when healthy
+	retryAt  time.Time
+	backoff  time.Duration
+	savedAt  time.Time
+	lastExp  time.Time
+	problems int64
+
+	mu     sync.Mutex
+	status Status
+}
+
+type followed struct {
+	file  scan.File
+	fol   *tail.Follower
+	feed  *scan.Feeder
+	sess  *liveSession
+	dirty bool
+}
+
+type liveSession struct {
+	s     *correlate.Session
+	files int // followers feeding it
+	key   string
+}
+
+// New returns a daemon for cfg.
+func New(cfg Config) *Daemon {
+	if cfg.DefaultAgent == "" {
+		cfg.DefaultAgent = "main"
+	}
+	if cfg.MaxLine <= 0 {
+		cfg.MaxLine = scan.DefaultMaxLine
+	}
+	if cfg.NoResultAfter <= 0 {
+		cfg.NoResultAfter = 30 * time.Minute
+	}
+	if cfg.Reconcile <= 0 {
+		cfg.Reconcile = 5 * time.Second
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Daemon{cfg: cfg, log: cfg.Logger, files: map[string]*followed{}, finished: map[[2]uint64]tail.Identity{},
+		sessions: map[string]*liveSession{}, watched: map[string]bool{}}
+}
+
+// Status reports the daemon's state; safe for concurrent use.
+func (d *Daemon) Status() Status {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.status
+}
+
+func (d *Daemon) positionsPath() string { return d.cfg.Ledger + ".positions" }
+
+// Run follows the sources until ctx ends (or, with Once, until caught up). It returns
+// after the records of every line read are durable.
+func (d *Daemon) Run(ctx context.Context) error {
+	d.idx = ledger.NewIndex()
+	w, rep, err := ledger.Open(d.cfg.Ledger, ledger.Options{Now: d.cfg.Now, Each: func(r *ledger.Record, _ []byte) error {
+		d.idx.Learn(r)
+		return nil
+	}})
+	if err != nil {
+		return err
+	}
+	d.w = w
+	defer w.Close()
+	if rep != nil {
+		d.log.Warn("ledger tail repaired", "detail", rep.Detail)
+		d.queue = append(d.queue, &ledger.Notice{Reason: "torn_tail_repaired", Detail: rep.Detail})
+	}
+	hints, err := loadPositions(d.positionsPath())
+	if err != nil {
+		d.log.Warn("positions hint ignored", "err", err)
+	}
+	d.hints = hints
+
+	if !d.cfg.Once {
+		if watcher, err := fsnotify.NewWatcher(); err != nil {
+			d.log.Warn("file events unavailable; relying on the periodic sweep", "err", err)
+		} else {
+			d.watcher = watcher
+			defer watcher.Close()
+		}
+	}
+	d.reconcile()
+	d.pollAll()
+	d.commit()
+	if d.cfg.Once {
+		for d.failing == "" && d.pollAll() > 0 {
+			d.commit()
+		}
+		d.commit()
+		d.savePositions(true)
+		if d.failing != "" {
+			return fmt.Errorf("ledger not writable: %s", d.failing)
+		}
+		return ctx.Err()
+	}
+	d.setReady(true)
+	d.log.Info("following", "files", len(d.files), "ledger", d.cfg.Ledger)
+
+	sweep := time.NewTicker(d.cfg.Reconcile)
+	defer sweep.Stop()
+	retry := time.NewTimer(time.Hour)
+	defer retry.Stop()
+	var events <-chan fsnotify.Event
+	var errs <-chan error
+	if d.watcher != nil {
+		events, errs = d.watcher.Events, d.watcher.Errors
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			d.commit()
+			d.savePositions(true)
+			if d.failing != "" {
+				return fmt.Errorf("stopped with records not written: %s", d.failing)
+			}
+			return nil
+		case ev, ok := <-events:
+			if !ok {
+				events = nil
+				continue
+			}
+			d.onEvent(ev)
+			// Take every event already queued, then do the work once.
+			for more := true; more; {
+				select {
+				case ev, ok := <-events:
+					if !ok {
+						events, more = nil, false
+						continue
+					}
+					d.onEvent(ev)
+				default:
+					more = false
+				}
+			}
+			if d.failing == "" {
+				d.pollDirty()
+			}
+			d.commit()
+		case err, ok := <-errs:
+			if !ok {
+				errs = nil
+				continue
+			}
+			// An overflowed event queue means events were lost: sweep everything.
+			d.log.Warn("file events lost; sweeping", "err", err)
+			d.reconcile()
+			d.pollAll()
+			d.commit()
+		case <-sweep.C:
+			if d.failing == "" {
+				d.reconcile()
+				d.pollAll()
+				d.expire()
+			}
+			d.commit()
+		case <-retry.C:
+			d.commit()
+		}
+		if d.failing != "" {
+			retry.Reset(time.Until(d.retryAt))
+		}
+	}
+}
+
+func (d *Daemon) onEvent(ev fsnotify.Event) {
+	if f, ok := d.files[ev.Name]; ok {
+		f.dirty = true
+		return
+	}
+	if ev.Has(fsnotify.Create) || ev.Has(fsnotify.Rename) {
+		// A new transcript, agent or sessions dir: discover it now rather than at the
+		// next sweep, so a session's first lines are as fast as its later ones.
+		d.reconcile()
+		for _, f := range d.files {
+			if filepath.Dir(f.file.Path) == filepath.Dir(ev.Name) {
+				f.dirty = true
+			}
+		}
+	}
+}
+
+// reconcile discovers transcripts and starts following the new ones.
+func (d *Daemon) reconcile() {
+	for _, src := range d.cfg.Sources {
+		d.watch(src)
+		d.watch(filepath.Join(src, "agents"))
+		files, _, err := scan.Discover(src, d.cfg.DefaultAgent)
+		if err != nil {
+			continue
+		}
+		for _, f := range files {
+			d.watch(filepath.Dir(filepath.Dir(f.Path)))
+			d.watch(filepath.Dir(f.Path))
+			if _, ok := d.files[f.Path]; ok {
+				continue
+			}
+			d.follow(f)
+		}
+	}
+	d.setFiles(len(d.files))
+}
+
+func (d *Daemon) watch(dir string) {
+	if d.watcher == nil || d.watched[dir] {
+		return
+	}
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		return
+	}
+	if err := d.watcher.Add(dir); err != nil {
+		d.log.Warn("cannot watch directory; the sweep still covers it", "dir", dir, "err", err)
+	}
+	d.watched[dir] = true
+}
+
+func (d *Daemon) follow(f scan.File) {
+	fol, err := tail.Open(f.Path, d.cfg.MaxLine, nil, tail.Position{})
+	if err != nil {
+		d.log.Warn("cannot open transcript", "path", f.Path, "err", err)
+		return
+	}
+	id := fol.Identity()
+	key := [2]uint64{id.Dev, id.Ino}
+	if old, ok := d.finished[key]; ok && tail.SameContent(old, fol) || d.followsIdentity(id) {
+		// An archive we already read to its end under its live name.
+		fol.Close()
+		return
+	}
+	if h, ok := d.hints.lookup(f.Path, id); ok && tail.SameContent(h.ID, fol) {
+		if h.Done {
+			fol.Close()
+			d.finished[key] = h.ID
+			return
+		}
+		fol.Close()
+		fol, err = tail.Open(f.Path, d.cfg.MaxLine, &h.ID, tail.Position{Offset: h.Offset, Line: h.Line})
+		if err != nil {
+			d.log.Warn("cannot open transcript", "path", f.Path, "err", err)
+			return
+		}
+	}
+	ff := &followed{file: f, fol: fol, dirty: true}
+	ff.feed = scan.NewFeeder(f, d.cfg.MaxLine, func(agent, name string) *correlate.Session {
+		return d.session(ff, agent, name)
+	})
+	d.files[f.Path] = ff
+}
+
+func (d *Daemon) followsIdentity(id tail.Identity) bool {
+	for _, f := range d.files {
+		if other := f.fol.Identity(); other.Dev == id.Dev && other.Ino == id.Ino {
+			return true
+		}
+	}
+	return false
+}
+
+func (d *Daemon) session(f *followed, agent, name string) *correlate.Session {
+	key := agent + "\x00" + name
+	ls := d.sessions[key]
+	if ls == nil {
+		ls = &liveSession{key: key}
+		ls.s = correlate.NewSession(openclaw.Runtime, agent, name, correlate.Options{
+			AllTools: d.cfg.AllTools, OutputCap: d.cfg.OutputCap,
+			Known: func(callID string) bool { return d.idx.Known(openclaw.Runtime, agent, name, callID) },
+		})
+		d.sessions[key] = ls
+	}
+	if f.sess != ls {
+		if f.sess != nil {
+			f.sess.files--
+		}
+		ls.files++
+		f.sess = ls
+	}
+	return ls.s
+}
+
+func (d *Daemon) pollDirty() int {
+	n := 0
+	for _, f := range d.files {
+		if f.dirty {
+			n += d.poll(f)
+		}
+	}
+	return n
+}
+
+// pollAll polls every followed file and returns how many lines were read.
+func (d *Daemon) pollAll() int {
+	n := 0
+	for _, f := range d.files {
+		n += d.poll(f)
+	}
+	var lag int64
+	for _, f := range d.files {
+		if fi, err := os.Stat(f.file.Path); err == nil && fi.Size() > f.fol.Position().Offset {
+			lag += fi.Size() - f.fol.Position().Offset
+		}
+	}
+	d.mu.Lock()
+	d.status.LagBytes = lag
+	d.mu.Unlock()
+	return n
+}
+
+func (d *Daemon) poll(f *followed) int {
+	f.dirty = false
+	n := 0
+	var out []ledger.Body
+	change, err := f.fol.Poll(func(l tail.Line) error {
+		n++
+		var p *scan.Problem
+		out, p = f.feed.Line(out, l.Bytes, l.No, l.Offset, l.Size, l.TooLong)
+		if p != nil {
+			d.problems++
+			d.log.Warn("transcript line skipped", "path", p.Path, "line", p.Line, "reason", p.Reason)
+		}
+		return nil
+	})
+	if change == tail.Rewritten || change == tail.Replaced {
+		d.log.Info("transcript rewritten; reading it again", "path", f.file.Rel, "change", change.String())
+		f.feed.Reset()
+		d.queue = append(d.queue, &ledger.SourceChange{Type: sourceType(change), Runtime: openclaw.Runtime, Agent: f.file.Agent, Path: f.file.Rel,
+			Detail: fmt.Sprintf("the transcript was %s; entries already recorded are not recorded again", change)})
+	}
+	if err != nil {
+		d.log.Warn("cannot read transcript", "path", f.file.Rel, "err", err)
+	}
+	d.admit(out)
+	if f.fol.Done() || (f.file.Class == scan.Archive && err == nil) {
+		d.finish(f, change == tail.Gone)
+	}
+	return n
+}
+
+func sourceType(c tail.Change) string {
+	if c == tail.Replaced {
+		return "replaced"
+	}
+	return "reset"
+}
+
+// finish ends following a file that is gone or an archive read to its end; its
+// session ends with it unless another file still feeds it.
+func (d *Daemon) finish(f *followed, gone bool) {
+	id := f.fol.Identity()
+	d.finished[[2]uint64{id.Dev, id.Ino}] = id
+	if gone {
+		d.queue = append(d.queue, &ledger.SourceChange{Type: "archived", Runtime: openclaw.Runtime, Agent: f.file.Agent, Path: f.file.Rel,
+			Detail: "the transcript was renamed or deleted; it was read to its end"})
+	}
+	if ls := f.sess; ls != nil {
+		ls.files--
+		if ls.files <= 0 && gone {
+			d.admit(ls.s.Finish(nil))
+			delete(d.sessions, ls.key)
+		}
+	}
+	f.fol.Close()
+	delete(d.files, f.file.Path)
+}
+
+func (d *Daemon) admit(bodies []ledger.Body) {
+	for _, b := range bodies {
+		if b, ok := d.idx.Admit(b); ok {
+			d.queue = append(d.queue, b)
+		}
+	}
+}
+
+// expire records calls whose result has not come within NoResultAfter.
+func (d *Daemon) expire() {
+	deadline := d.cfg.Now().Add(-d.cfg.NoResultAfter)
+	for _, ls := range d.sessions {
+		d.admit(ls.s.Expire(nil, deadline))
+	}
+}
+
+// commit makes the queued records durable. On failure (disk full, read-only ledger)
+// nothing torn is left behind, the records stay queued, reading pauses, and a retry
+// follows with backoff.
+func (d *Daemon) commit() {
+	if len(d.queue) == 0 {
+		return
+	}
+	if d.failing != "" && d.cfg.Now().Before(d.retryAt) {
+		return
+	}
+	var err error
+	for _, b := range d.queue {
+		if _, err = d.w.Append(b); err != nil {
+			break
+		}
+	}
+	if err == nil {
+		err = d.w.Sync()
+	}
+	if err != nil {
+		msg := err.Error()
+		if d.failing != msg {
+			d.log.Error("ledger write failed; holding records and retrying", "err", err, "queued", len(d.queue))
+		}
+		d.failing = msg
+		if d.backoff == 0 {
+			d.backoff = 100 * time.Millisecond
+		} else if d.backoff < 10*time.Second {
+			d.backoff *= 2
+		}
+		d.retryAt = d.cfg.Now().Add(d.backoff)
+		d.mu.Lock()
+		d.status.Healthy, d.status.Error = false, msg
+		d.mu.Unlock()
+		return
+	}
+	if d.failing != "" {
+		d.log.Info("ledger writable again; caught up", "records", len(d.queue))
+	}
+	d.failing, d.backoff = "", 0
+	d.queue = d.queue[:0]
+	now := d.cfg.Now()
+	d.mu.Lock()
+	d.status.Healthy, d.status.Error = true, ""
+	d.status.Records = d.w.Seq()
+	d.status.LastRecord = now
+	d.status.Problems = d.problems
+	d.mu.Unlock()
+	d.savePositions(false)
+}
+
+// savePositions writes the hint: for every file the end of what was read, pulled
+// back to the oldest call still waiting for its result there.
+func (d *Daemon) savePositions(force bool) {
+	now := d.cfg.Now()
+	if !force && now.Sub(d.savedAt) < time.Second {
+		return
+	}
+	if len(d.queue) > 0 {
+		return // never ahead of the ledger
+	}
+	held := map[string]event.Position{}
+	for _, ls := range d.sessions {
+		ls.s.Holds(func(p event.Position) {
+			if cur, ok := held[p.Path]; !ok || p.Offset < cur.Offset {
+				held[p.Path] = p
+			}
+		})
+	}
+	var out []position
+	for _, f := range d.files {
+		pos := f.fol.Position()
+		if h, ok := held[f.file.Rel]; ok && h.Offset < pos.Offset {
+			pos = tail.Position{Offset: h.Offset, Line: h.Line - 1}
+		}
+		out = append(out, position{Path: f.file.Path, ID: f.fol.Identity(), Offset: pos.Offset, Line: pos.Line})
+	}
+	for _, id := range d.finished {
+		out = append(out, position{ID: id, Done: true})
+	}
+	if err := savePositions(d.positionsPath(), out); err != nil {
+		d.log.Warn("positions hint not saved (a restart will read more)", "err", err)
+		return
+	}
+	d.savedAt = now
+}
+
+func (d *Daemon) setReady(v bool) {
+	d.mu.Lock()
+	d.status.Ready = v
+	d.status.Healthy = d.failing == ""
+	d.mu.Unlock()
+}
+
+func (d *Daemon) setFiles(n int) {
+	d.mu.Lock()
+	d.status.Files = n
+	d.mu.Unlock()
+}
+
