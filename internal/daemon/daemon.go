@@ -63,7 +63,7 @@ type Daemon struct {
 	w   *ledger.Writer
 	idx *ledger.Index
 
-	files    map[string]*followed // by path
+	files    map[string]*followed        // by path
 	finished map[[2]uint64]tail.Identity // files read to their end (archives), by device and inode
 	sessions map[string]*liveSession
 	hints    *positions
@@ -558,4 +558,3 @@ func (d *Daemon) setFiles(n int) {
 	d.status.Files = n
 	d.mu.Unlock()
 }
-
