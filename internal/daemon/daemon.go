@@ -11,6 +11,7 @@ package daemon
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -77,6 +78,7 @@ type Daemon struct {
 	savedAt  time.Time
 	lastExp  time.Time
 	problems int64
+	turnEnd  time.Time // reading stops for this turn after it (zero: no limit)
 
 	mu     sync.Mutex
 	status Status
@@ -181,12 +183,14 @@ func (d *Daemon) Run(ctx context.Context) error {
 	defer sweep.Stop()
 	retry := time.NewTimer(time.Hour)
 	defer retry.Stop()
+	kick := make(chan struct{}, 1) // files left with unread lines: another turn soon
 	var events <-chan fsnotify.Event
 	var errs <-chan error
 	if d.watcher != nil {
 		events, errs = d.watcher.Events, d.watcher.Errors
 	}
 	for {
+		d.turnEnd = time.Time{}
 		select {
 		case <-ctx.Done():
 			d.commit()
@@ -200,9 +204,11 @@ func (d *Daemon) Run(ctx context.Context) error {
 				events = nil
 				continue
 			}
+			d.turnEnd = time.Now().Add(turnBudget)
 			d.onEvent(ev)
-			// Take every event already queued, then do the work once.
-			for more := true; more; {
+			// Take the events already queued (a bounded number, so a busy writer cannot
+			// keep the loop from noticing shutdown), then do the work once.
+			for more, n := true, 0; more && n < 512; n++ {
 				select {
 				case ev, ok := <-events:
 					if !ok {
@@ -225,10 +231,12 @@ func (d *Daemon) Run(ctx context.Context) error {
 			}
 			// An overflowed event queue means events were lost: sweep everything.
 			d.log.Warn("file events lost; sweeping", "err", err)
+			d.turnEnd = time.Now().Add(turnBudget)
 			d.reconcile()
 			d.pollAll()
 			d.commit()
 		case <-sweep.C:
+			d.turnEnd = time.Now().Add(turnBudget)
 			if d.failing == "" {
 				d.reconcile()
 				d.pollAll()
@@ -237,6 +245,18 @@ func (d *Daemon) Run(ctx context.Context) error {
 			d.commit()
 		case <-retry.C:
 			d.commit()
+		case <-kick:
+			d.turnEnd = time.Now().Add(turnBudget)
+			if d.failing == "" {
+				d.pollDirty()
+			}
+			d.commit()
+		}
+		if d.failing == "" && d.anyDirty() {
+			select {
+			case kick <- struct{}{}:
+			default:
+			}
 		}
 		if d.failing != "" {
 			retry.Reset(time.Until(d.retryAt))
@@ -358,6 +378,19 @@ func (d *Daemon) session(f *followed, agent, name string) *correlate.Session {
 	return ls.s
 }
 
+func (d *Daemon) overBudget() bool {
+	return !d.turnEnd.IsZero() && time.Now().After(d.turnEnd)
+}
+
+func (d *Daemon) anyDirty() bool {
+	for _, f := range d.files {
+		if f.dirty {
+			return true
+		}
+	}
+	return false
+}
+
 func (d *Daemon) pollDirty() int {
 	n := 0
 	for _, f := range d.files {
@@ -386,11 +419,26 @@ func (d *Daemon) pollAll() int {
 	return n
 }
 
+// turnBudget bounds the reading done in one turn of the loop, so that a burst of
+// writes neither starves the other files nor delays shutdown: what is left is read in
+// the next turn.
+const turnBudget = 100 * time.Millisecond
+
+var errBudget = errors.New("poll budget used")
+
 func (d *Daemon) poll(f *followed) int {
 	f.dirty = false
 	n := 0
 	var out []ledger.Body
+	if d.overBudget() {
+		f.dirty = true
+		return 0
+	}
 	change, err := f.fol.Poll(func(l tail.Line) error {
+		if n&63 == 63 && d.overBudget() {
+			f.dirty = true
+			return errBudget
+		}
 		n++
 		var p *scan.Problem
 		out, p = f.feed.Line(out, l.Bytes, l.No, l.Offset, l.Size, l.TooLong)
@@ -406,11 +454,13 @@ func (d *Daemon) poll(f *followed) int {
 		d.queue = append(d.queue, &ledger.SourceChange{Type: sourceType(change), Runtime: openclaw.Runtime, Agent: f.file.Agent, Path: f.file.Rel,
 			Detail: fmt.Sprintf("the transcript was %s; entries already recorded are not recorded again", change)})
 	}
-	if err != nil {
+	if errors.Is(err, errBudget) {
+		err = nil
+	} else if err != nil {
 		d.log.Warn("cannot read transcript", "path", f.file.Rel, "err", err)
 	}
 	d.admit(out)
-	if f.fol.Done() || (f.file.Class == scan.Archive && err == nil) {
+	if f.fol.Done() || (f.file.Class == scan.Archive && err == nil && !f.dirty) {
 		d.finish(f, change == tail.Gone)
 	}
 	return n
