@@ -89,7 +89,9 @@ func VerdictOf(outcome string) string {
 	switch outcome {
 	case Succeeded, NonzeroExit, TimedOut, Killed, NotFound, Running:
 		return Executed
-	case Denied, Blocked, PendingApproval:
+	case Denied, Blocked, PendingApproval, Error:
+		// error: the runtime failed the call before a shell ran it (no paired node,
+		// invalid arguments); a failure after the shell started has its own outcome.
 		return NotExecuted
 	default:
 		return Unknown

@@ -90,7 +90,7 @@ func execOutcome(r *event.Result, d details, text string, isError, hasDetails bo
 	switch d.Status {
 	case "completed":
 		if r.ExitCode == nil {
-			if code, ok := exitCodeInText(text); ok {
+			if code, ok := exitCodeInText(lastParagraph(text)); ok {
 				r.ExitCode = &code
 			}
 		}
@@ -117,12 +117,17 @@ func execOutcome(r *event.Result, d details, text string, isError, hasDetails bo
 		case "shell-not-executable":
 			return event.NonzeroExit
 		}
+		reason := lastParagraph(text) + "\n" + d.Error
+		// An approval that timed out also sets timedOut, but the command never ran.
+		if reDenied.MatchString(reason) {
+			return event.Denied
+		}
 		if d.TimedOut {
 			return event.TimedOut
 		}
-		return fromText(r, text+"\n"+d.Error, event.Error)
+		return fromText(r, reason, event.Error)
 	case "error":
-		return fromText(r, d.Error+"\n"+text, event.Error)
+		return fromText(r, d.Error+"\n"+lastParagraph(text), event.Error)
 	case "running":
 		return event.Running
 	case "approval-pending":
@@ -141,7 +146,18 @@ func execOutcome(r *event.Result, d details, text string, isError, hasDetails bo
 	if isError || (hasDetails && d.Status != "") {
 		fallback = event.Error
 	}
-	return fromText(r, text+"\n"+d.Error, fallback)
+	return fromText(r, lastParagraph(text)+"\n"+d.Error, fallback)
+}
+
+// lastParagraph is where OpenClaw puts its own words about how a command ended
+// ("\n\n(Command exited with code N)", "\n\nCommand timed out after …"): reading only
+// that keeps a command's output ("i/o timeout", "signal 9") from deciding the outcome.
+func lastParagraph(text string) string {
+	text = strings.TrimRight(text, "\n ")
+	if i := strings.LastIndex(text, "\n\n"); i >= 0 {
+		return text[i+2:]
+	}
+	return text
 }
 
 var (
