@@ -79,6 +79,9 @@ type Follower struct {
 	pos     Position
 	maxLine int
 	done    bool
+	// restarted: a resume position was given but the file is no longer the one it
+	// belonged to, so reading starts over (lines may come again).
+	restarted bool
 	// size and mtime at the last poll: the fingerprint is re-checked when either changes.
 	size  int64
 	mtime time.Time
@@ -99,8 +102,12 @@ func Open(path string, maxLine int, resume *Identity, pos Position) (*Follower, 
 	}
 	t.id = id
 	t.size = -1
-	if resume != nil && sameFile(*resume, id) && resumable(*resume, id, f, pos) {
-		t.pos = pos
+	if resume != nil {
+		if sameFile(*resume, id) && resumable(*resume, id, f, pos) {
+			t.pos = pos
+		} else {
+			t.restarted = true
+		}
 	}
 	return t, nil
 }
@@ -113,6 +120,10 @@ func (t *Follower) Position() Position { return t.pos }
 
 // Identity is the identity of the file being read.
 func (t *Follower) Identity() Identity { return t.id }
+
+// ResumeRejected reports whether Open was given a position for another file (or
+// another content under the same inode) and started from the beginning instead.
+func (t *Follower) ResumeRejected() bool { return t.restarted }
 
 // Done reports whether the file is gone and fully read.
 func (t *Follower) Done() bool { return t.done }
