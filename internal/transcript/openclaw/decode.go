@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/clawtrail/clawtrail/internal/event"
+	"github.com/clawtrail/clawtrail/internal/jsonscan"
 )
 
 // Runtime is the ledger's name for this adapter's runtime.
@@ -76,15 +77,11 @@ func Decode(evs []event.Event, raw []byte, pos event.Position) ([]event.Event, e
 	if len(raw) == 0 || raw[0] != '{' {
 		return evs, ErrNotJSON
 	}
-	var l line
-	var softErr error
-	if err := json.Unmarshal(raw, &l); err != nil {
-		var te *json.UnmarshalTypeError
-		if !errors.As(err, &te) {
-			return evs, fmt.Errorf("%w: %v", ErrNotJSON, err)
-		}
-		softErr = err
+	l, err := parseLine(raw)
+	if err != nil {
+		return evs, fmt.Errorf("%w: %v", ErrNotJSON, err)
 	}
+	var softErr error
 	base := event.Event{EntryID: l.ID, Pos: pos, Time: parseTime(l.Timestamp)}
 	if base.EntryID == "" {
 		// pi v1 entries have no id; a digest of the line keeps re-reads of the same
@@ -107,12 +104,18 @@ func Decode(evs []event.Event, raw []byte, pos event.Position) ([]event.Event, e
 		return evs, errors.Join(softErr, err)
 	case "custom":
 		if l.CustomType == "openclaw:prompt-error" {
-			var d struct {
-				Provider string `json:"provider"`
-				Model    string `json:"model"`
-				Error    string `json:"error"`
-			}
-			_ = json.Unmarshal(l.Data, &d)
+			var d struct{ Provider, Model, Error string }
+			jsonscan.Object(l.Data, func(k, v []byte) error {
+				switch string(k) {
+				case "provider":
+					str(&d.Provider, v)
+				case "model":
+					str(&d.Model, v)
+				case "error":
+					str(&d.Error, v)
+				}
+				return nil
+			})
 			if d.Error != "" {
 				ev := base
 				ev.Kind = event.ProviderError
@@ -169,11 +172,9 @@ func decodeAssistant(evs []event.Event, base event.Event, m *message) ([]event.E
 	}
 	var blocks []block
 	if len(m.Content) > 0 && m.Content[0] == '[' {
-		if err := json.Unmarshal(m.Content, &blocks); err != nil {
-			var te *json.UnmarshalTypeError
-			if !errors.As(err, &te) {
-				return evs, fmt.Errorf("assistant content: %w", err)
-			}
+		var err error
+		if blocks, err = parseBlocks(m.Content); err != nil {
+			return evs, fmt.Errorf("assistant content: %w", err)
 		}
 	}
 	if m.Provider == "openclaw" && m.Model == "gateway-injected" {
@@ -196,22 +197,15 @@ func decodeAssistant(evs []event.Event, base event.Event, m *message) ([]event.E
 		}
 		c := &event.Call{ID: b.ID, Name: b.Name}
 		if isShellName(b.Name) {
-			var a execArgs
-			if err := json.Unmarshal(b.Arguments, &a); err != nil {
-				var te *json.UnmarshalTypeError
-				if !errors.As(err, &te) && len(b.Arguments) > 0 {
-					errs = append(errs, fmt.Errorf("tool call %s arguments: %w", b.ID, err))
-				}
-			}
+			a := parseExecArgs(b.Arguments)
 			// Code Mode also names its tool exec, with {code}; only a string command is
 			// a shell execution.
-			if len(a.Command) > 0 && a.Command[0] == '"' {
-				if err := json.Unmarshal(a.Command, &c.Command); err == nil {
-					c.Shell = true
-					c.Workdir = a.Workdir
-					c.Host = a.Host
-					c.Background = a.Background
-				}
+			if cmd, ok := jsonscan.String(a.Command); ok {
+				c.Command = cmd
+				c.Shell = true
+				c.Workdir = a.Workdir
+				c.Host = a.Host
+				c.Background = a.Background
 			}
 		}
 		ev := base
@@ -223,43 +217,6 @@ func decodeAssistant(evs []event.Event, base event.Event, m *message) ([]event.E
 }
 
 func isShellName(name string) bool { return name == "exec" || name == "bash" }
-
-// contentText joins the text blocks of a content value, which is either a string
-// (user messages in 2026.7.x) or an array of blocks.
-func contentText(raw json.RawMessage) (string, error) {
-	if len(raw) == 0 {
-		return "", nil
-	}
-	switch raw[0] {
-	case '"':
-		var s string
-		err := json.Unmarshal(raw, &s)
-		return s, err
-	case '[':
-		var blocks []struct {
-			Type string `json:"type"`
-			Text string `json:"text"`
-		}
-		if err := json.Unmarshal(raw, &blocks); err != nil {
-			return "", err
-		}
-		if len(blocks) == 1 {
-			return blocks[0].Text, nil
-		}
-		var sb strings.Builder
-		for _, b := range blocks {
-			if b.Type != "text" {
-				continue
-			}
-			if sb.Len() > 0 {
-				sb.WriteByte('\n')
-			}
-			sb.WriteString(b.Text)
-		}
-		return sb.String(), nil
-	}
-	return "", nil
-}
 
 func parseTime(s string) time.Time {
 	if s == "" {

@@ -37,6 +37,12 @@ func decodeResult(m *message) (*event.Result, error) {
 	if ms, err := m.Timestamp.Int64(); err == nil && ms > 0 {
 		r.Ended = time.UnixMilli(ms).UTC()
 	}
+	if !isShellName(m.ToolName) && m.ToolName != "process" {
+		// Other tools only need an outcome word for --all-tools; their (often large)
+		// output is never recorded, so it is not decoded.
+		r.Outcome = otherToolOutcome(m)
+		return r, nil
+	}
 	text, err := contentText(m.Content)
 	if err != nil {
 		err = fmt.Errorf("tool result content: %w", err)
@@ -45,11 +51,9 @@ func decodeResult(m *message) (*event.Result, error) {
 	var d details
 	hasDetails := len(m.Details) > 0 && m.Details[0] == '{'
 	if hasDetails {
-		if derr := json.Unmarshal(m.Details, &d); derr != nil {
-			var te *json.UnmarshalTypeError
-			if !errors.As(derr, &te) {
-				hasDetails = false
-			}
+		var derr error
+		if d, derr = parseDetails(m.Details); derr != nil {
+			hasDetails = false
 			err = errors.Join(err, fmt.Errorf("tool result details: %w", derr))
 		}
 	}
@@ -80,6 +84,28 @@ func decodeResult(m *message) (*event.Result, error) {
 		}
 	}
 	return r, err
+}
+
+func otherToolOutcome(m *message) string {
+	var status string
+	if len(m.Details) > 0 && m.Details[0] == '{' {
+		d, _ := parseDetails(m.Details)
+		status = d.Status
+	}
+	switch status {
+	case "", "completed", "ok", "success":
+		if m.IsError {
+			return event.Error
+		}
+		return event.Succeeded
+	case "blocked":
+		return event.Blocked
+	case "approval-pending":
+		return event.PendingApproval
+	case "running":
+		return event.Running
+	}
+	return event.Error
 }
 
 // execOutcome implements the reference's "outcome semantics by version" (§8, §8.1).
@@ -262,20 +288,7 @@ func signalInText(text string) string {
 	return ""
 }
 
-func signalOf(raw json.RawMessage) string {
-	if len(raw) == 0 || string(raw) == "null" {
-		return ""
-	}
-	var s string
-	if json.Unmarshal(raw, &s) == nil {
-		return s
-	}
-	var n float64
-	if json.Unmarshal(raw, &n) == nil && n != 0 {
-		return strconv.Itoa(int(n))
-	}
-	return ""
-}
+func formatInt(n int) string { return strconv.Itoa(n) }
 
 func intPtr(f *float64) *int {
 	if f == nil {

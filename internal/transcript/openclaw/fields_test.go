@@ -1,0 +1,100 @@
+package openclaw
+
+import (
+	"bytes"
+	"encoding/json"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// FuzzFieldsAgreeWithEncodingJSON checks the fast field readers against
+// encoding/json filling the same structs, on every input encoding/json accepts
+// without complaint. Keys written with escapes or in another case are skipped:
+// encoding/json folds them, OpenClaw never writes them.
+func FuzzFieldsAgreeWithEncodingJSON(f *testing.F) {
+	seeds := []string{
+		`{"type":"message","id":"a1","timestamp":"2026-09-01T00:00:00Z","message":{"role":"toolResult","toolCallId":"c|1","toolName":"exec","content":[{"type":"text","text":"out\n"}],"details":{"status":"completed","exitCode":0,"durationMs":12,"exitSignal":null,"timedOut":false,"cwd":"/w"},"isError":false,"timestamp":1788256802000}}`,
+		`{"type":"message","message":{"role":"assistant","content":[{"type":"toolCall","id":"x","name":"exec","arguments":{"command":"ls \"a\"","workdir":"/w","host":"gateway","background":true}}],"stopReason":"error","errorMessage":"429 \u00e9","provider":"p","model":"m"}}`,
+		`{"type":"session","version":3,"id":"s","cwd":"C:\\Users","parentSession":"/p"}`,
+		`{"type":"custom","customType":"openclaw:prompt-error","data":{"error":"x"},"id":"c"}`,
+	}
+	for _, s := range seeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		var want line
+		if json.Unmarshal(raw, &want) != nil || foldedKeys(raw) {
+			return
+		}
+		got, err := parseLine(raw)
+		if err != nil {
+			t.Fatalf("parseLine rejected what encoding/json accepts: %v", err)
+		}
+		normalize(&want)
+		normalize(&got)
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("line differs:\n got %+v\nwant %+v", got, want)
+		}
+		if want.Message == nil {
+			return
+		}
+		var wd details
+		if len(want.Message.Details) > 0 && json.Unmarshal(want.Message.Details, &wd) == nil {
+			gd, err := parseDetails(got.Message.Details)
+			wd.ExitSignal, gd.ExitSignal = compact(wd.ExitSignal), compact(gd.ExitSignal)
+			if err != nil || !reflect.DeepEqual(gd, wd) {
+				t.Fatalf("details differ: %+v vs %+v (%v)", gd, wd, err)
+			}
+		}
+		var wb []block
+		if len(want.Message.Content) > 0 && want.Message.Content[0] == '[' && json.Unmarshal(want.Message.Content, &wb) == nil {
+			gb, err := parseBlocks(got.Message.Content)
+			for i := range wb {
+				wb[i].Arguments = compact(wb[i].Arguments)
+			}
+			for i := range gb {
+				gb[i].Arguments = compact(gb[i].Arguments)
+			}
+			if err != nil || len(gb) != len(wb) || (len(wb) > 0 && !reflect.DeepEqual(gb, wb)) {
+				t.Fatalf("blocks differ: %+v vs %+v (%v)", gb, wb, err)
+			}
+		}
+	})
+}
+
+// foldedKeys reports keys encoding/json would match case-insensitively or after
+// unescaping.
+func foldedKeys(raw []byte) bool {
+	if bytes.Contains(raw, []byte(`\`)) {
+		return true // conservative: escapes may sit in keys
+	}
+	lower := bytes.ToLower(raw)
+	for _, k := range []string{"type", "id", "timestamp", "cwd", "message", "customType", "data", "parentSession", "role", "content", "toolCallId", "toolName", "details", "isError", "stopReason", "errorMessage", "provider", "model", "text", "name", "arguments", "status", "exitCode", "exitSignal", "durationMs", "timedOut", "failureKind", "sessionId", "approvalId", "approvalSlug", "error", "deniedReason", "reason", "persistedDetailsTruncated", "command", "workdir", "host", "background"} {
+		exact := bytes.Count(raw, []byte(`"`+k+`"`))
+		folded := bytes.Count(lower, []byte(`"`+strings.ToLower(k)+`"`))
+		if exact != folded {
+			return true
+		}
+	}
+	return false
+}
+
+func compact(raw json.RawMessage) json.RawMessage {
+	if len(raw) == 0 {
+		return nil
+	}
+	var b bytes.Buffer
+	if json.Compact(&b, raw) != nil {
+		return raw
+	}
+	return b.Bytes()
+}
+
+func normalize(l *line) {
+	l.Data = compact(l.Data)
+	if l.Message != nil {
+		l.Message.Content = compact(l.Message.Content)
+		l.Message.Details = compact(l.Message.Details)
+	}
+}
