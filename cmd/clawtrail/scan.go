@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"sort"
 	"strings"
 	"time"
@@ -37,9 +38,21 @@ func runScan(ctx context.Context, args []string, getenv func(string) string, std
 	workers := fs.Int("workers", 0, "transcripts read in parallel (default: number of CPUs)")
 	asJSON := fs.Bool("json", false, "print the summary as JSON")
 	progress := fs.String("progress", "auto", "progress on stderr: auto (when a terminal), always, never")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile to `file` (for benchmarking)")
 	paths, err := parseFlags(fs, args)
 	if err != nil {
 		return err
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return withCode(exitUsage, err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	if len(paths) == 0 {
 		paths = []string{defaultSource(getenv)}

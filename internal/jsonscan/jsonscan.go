@@ -207,6 +207,19 @@ func skipNumber(d []byte, i int) (int, error) {
 // skipString returns the index just past the string whose opening quote is at i.
 func skipString(d []byte, i int) (int, error) {
 	j := i + 1
+	// Most strings are short keys and values: a plain loop beats the call overhead of
+	// a vectorised search for them.
+	for end := min(len(d), j+24); j < end; j++ {
+		switch d[j] {
+		case '"':
+			return j + 1, nil
+		case '\\':
+			j++
+		}
+	}
+	if j > len(d) {
+		return 0, ErrSyntax
+	}
 	for {
 		k := bytes.IndexByte(d[j:], '"')
 		if k < 0 {

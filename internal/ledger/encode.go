@@ -23,8 +23,9 @@ const hashSuffixLen = len(`,"hash":""}`) + 64
 
 // encoder builds canonical record bytes. Not safe for concurrent use.
 type encoder struct {
-	body bytes.Buffer
-	enc  *json.Encoder
+	body    bytes.Buffer
+	enc     *json.Encoder
+	scratch []byte
 }
 
 func newEncoder() *encoder {
@@ -38,11 +39,19 @@ func newEncoder() *encoder {
 // appendRecord appends the canonical line for b (with its '\n') to dst and returns
 // the record's hash. See docs/ledger-format.md.
 func (e *encoder) appendRecord(dst []byte, seq int64, at time.Time, prev string, b Body) ([]byte, string, error) {
-	e.body.Reset()
-	if err := e.enc.Encode(b); err != nil {
-		return dst, "", fmt.Errorf("encode %s record: %w", b.Kind(), err)
+	var body []byte
+	if pre, ok := b.(*Encoded); ok {
+		body = pre.JSON
+	} else if out, ok := appendBody(e.scratch[:0], b); ok {
+		e.scratch = out
+		body = out
+	} else {
+		e.body.Reset()
+		if err := e.enc.Encode(b); err != nil {
+			return dst, "", fmt.Errorf("encode %s record: %w", b.Kind(), err)
+		}
+		body = bytes.TrimSuffix(e.body.Bytes(), []byte("\n"))
 	}
-	body := bytes.TrimSuffix(e.body.Bytes(), []byte("\n"))
 	if len(body) < 2 || body[0] != '{' || body[len(body)-1] != '}' {
 		return dst, "", fmt.Errorf("encode %s record: body is not an object", b.Kind())
 	}

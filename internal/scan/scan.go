@@ -169,12 +169,16 @@ func Run(ctx context.Context, opt Options) (*Summary, error) {
 
 	for i := range groups {
 		for out := range outs[i] {
-			for _, b := range out.bodies {
-				b, ok := idx.Admit(b)
+			for _, enc := range out.bodies {
+				b, ok := idx.Admit(enc.Body)
 				if !ok {
 					continue
 				}
-				if _, err := w.Append(b); err != nil {
+				var rec ledger.Body = enc
+				if b != enc.Body {
+					rec = b // turned into an update: encode anew
+				}
+				if _, err := w.Append(rec); err != nil {
 					return nil, err
 				}
 				count(sum, b)
@@ -268,7 +272,7 @@ func groupFiles(files []File) []group {
 }
 
 type groupOut struct {
-	bodies     []ledger.Body
+	bodies     []*ledger.Encoded // encoded by the reader, so the single writer only chains
 	lines      int64
 	otherCalls int64
 	problems   []Problem
@@ -293,10 +297,20 @@ func readGroup(ctx context.Context, g group, opt Options, out chan<- groupOut, b
 		return s
 	}
 	cur := groupOut{}
+	var pending []ledger.Body
 	send := func(force bool) bool {
-		if !force && len(cur.bodies) < batchBodies {
+		if !force && len(pending) < batchBodies {
 			return true
 		}
+		for _, b := range pending {
+			enc, err := ledger.Encode(b)
+			if err != nil {
+				cur.problems = append(cur.problems, Problem{Reason: "cannot encode record: " + err.Error()})
+				continue
+			}
+			cur.bodies = append(cur.bodies, enc)
+		}
+		pending = pending[:0]
 		select {
 		case out <- cur:
 			cur = groupOut{}
@@ -306,20 +320,20 @@ func readGroup(ctx context.Context, g group, opt Options, out chan<- groupOut, b
 		}
 	}
 	for _, f := range g.files {
-		ok := readFile(ctx, f, opt, &cur, NewFeeder(f, opt.MaxLine, sessionOf), send, bytesDone)
+		ok := readFile(ctx, f, opt, &cur, &pending, NewFeeder(f, opt.MaxLine, sessionOf), send, bytesDone)
 		filesDone.Add(1)
 		if !ok {
 			return
 		}
 	}
 	for _, s := range order {
-		cur.bodies = s.Finish(cur.bodies)
+		pending = s.Finish(pending)
 		cur.otherCalls += s.Counts.OtherCalls
 	}
 	send(true)
 }
 
-func readFile(ctx context.Context, f File, opt Options, cur *groupOut, feed *Feeder, send func(bool) bool, bytesDone *atomic.Int64) bool {
+func readFile(ctx context.Context, f File, opt Options, cur *groupOut, pending *[]ledger.Body, feed *Feeder, send func(bool) bool, bytesDone *atomic.Int64) bool {
 	fh, err := os.Open(f.Path)
 	if err != nil {
 		cur.skipped = append(cur.skipped, Skipped{Path: f.Rel, Reason: fmt.Sprintf("cannot open: %v", errors.Unwrap(err))})
@@ -352,7 +366,7 @@ func readFile(ctx context.Context, f File, opt Options, cur *groupOut, feed *Fee
 			break
 		}
 		var p *Problem
-		cur.bodies, p = feed.Line(cur.bodies, l.Bytes, l.No, l.Offset, l.Size, l.TooLong)
+		*pending, p = feed.Line(*pending, l.Bytes, l.No, l.Offset, l.Size, l.TooLong)
 		if p != nil {
 			cur.problems = append(cur.problems, *p)
 		}

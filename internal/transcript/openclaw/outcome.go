@@ -145,7 +145,7 @@ func execOutcome(r *event.Result, d details, text string, isError, hasDetails bo
 		}
 		reason := lastParagraph(text) + "\n" + d.Error
 		// An approval that timed out also sets timedOut, but the command never ran.
-		if reDenied.MatchString(reason) {
+		if mayDeny(reason) && reDenied.MatchString(reason) {
 			return event.Denied
 		}
 		if d.TimedOut {
@@ -197,10 +197,10 @@ var (
 // fromText reads an outcome from runtime-written text. The patterns are the runtime's
 // own fixed phrases (reference §7.3), checked from the most to the least specific.
 func fromText(r *event.Result, text, fallback string) string {
-	if reDenied.MatchString(text) {
+	if mayDeny(text) && reDenied.MatchString(text) {
 		return event.Denied
 	}
-	if reTimedOut.MatchString(text) && strings.Contains(strings.ToLower(text), "command") {
+	if (strings.Contains(text, "imed out") || strings.Contains(text, "imeout")) && reTimedOut.MatchString(text) && strings.Contains(strings.ToLower(text), "command") {
 		return event.TimedOut
 	}
 	if s := signalInText(text); s != "" {
@@ -229,13 +229,24 @@ func fromText(r *event.Result, text, fallback string) string {
 			return event.NonzeroExit
 		}
 	}
-	if reNotFound.MatchString(text) {
+	if (strings.Contains(text, "ot found") || strings.Contains(text, "ENOENT") || strings.Contains(text, "No such file")) && reNotFound.MatchString(text) {
 		return event.NotFound
 	}
 	if r.Signal != "" {
 		return event.Killed
 	}
 	return fallback
+}
+
+// mayDeny is a cheap gate before reDenied: every phrase it matches contains one of
+// these fragments (in either case of their first letter).
+func mayDeny(text string) bool {
+	for _, frag := range []string{"enied", "ENIED", "llowlist", "LLOWLIST", "ot allowed", "OT ALLOWED", "equires approval", "EQUIRES APPROVAL"} {
+		if strings.Contains(text, frag) {
+			return true
+		}
+	}
+	return false
 }
 
 // settledOutcome reads a process-tool result: only a finished process settles anything.

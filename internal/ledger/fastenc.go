@@ -1,0 +1,248 @@
+package ledger
+
+import (
+	"strconv"
+	"unicode/utf8"
+)
+
+// The exec and exec_update bodies are most of a ledger's bytes, and their output
+// text most of those: they are encoded here by hand instead of by reflection. The
+// bytes are exactly what encoding/json (HTML escaping off) produces for the same
+// structs; fastenc_test.go holds the two to each other.
+
+// safeASCII marks the bytes a JSON string can carry as they are.
+var safeASCII = func() (t [256]bool) {
+	for c := 0x20; c < 0x80; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
+const hexDigits = "0123456789abcdef"
+
+// appendString appends s as a JSON string, escaped as encoding/json does with HTML
+// escaping off: \" \\ \b \f \n \r \t, other controls as \u00XX, invalid UTF-8 as
+// \ufffd, U+2028 and U+2029 as \u2028 and \u2029.
+func appendString(dst []byte, s string) []byte {
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if safeASCII[c] {
+			i++
+			continue
+		}
+		if c < utf8.RuneSelf {
+			dst = append(dst, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				dst = append(dst, '\\', c)
+			case '\b':
+				dst = append(dst, '\\', 'b')
+			case '\f':
+				dst = append(dst, '\\', 'f')
+			case '\n':
+				dst = append(dst, '\\', 'n')
+			case '\r':
+				dst = append(dst, '\\', 'r')
+			case '\t':
+				dst = append(dst, '\\', 't')
+			default:
+				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
+}
+
+func appendIntPtr(dst []byte, v *int) []byte {
+	if v == nil {
+		return append(dst, "null"...)
+	}
+	return strconv.AppendInt(dst, int64(*v), 10)
+}
+
+func appendInt64Ptr(dst []byte, v *int64) []byte {
+	if v == nil {
+		return append(dst, "null"...)
+	}
+	return strconv.AppendInt(dst, *v, 10)
+}
+
+func appendBool(dst []byte, v bool) []byte {
+	if v {
+		return append(dst, "true"...)
+	}
+	return append(dst, "false"...)
+}
+
+func appendOutput(dst []byte, o *Output) []byte {
+	if o == nil {
+		return append(dst, "null"...)
+	}
+	dst = append(dst, `{"text":`...)
+	dst = appendString(dst, o.Text)
+	dst = append(dst, `,"bytes":`...)
+	dst = strconv.AppendInt(dst, o.Bytes, 10)
+	dst = append(dst, `,"sha256":`...)
+	dst = appendString(dst, o.SHA256)
+	dst = append(dst, `,"truncated":`...)
+	dst = appendBool(dst, o.Truncated)
+	return append(dst, '}')
+}
+
+func appendSource(dst []byte, s *Source) []byte {
+	dst = append(dst, `{"path":`...)
+	dst = appendString(dst, s.Path)
+	dst = append(dst, `,"line":`...)
+	dst = strconv.AppendInt(dst, s.Line, 10)
+	dst = append(dst, `,"offset":`...)
+	dst = strconv.AppendInt(dst, s.Offset, 10)
+	dst = append(dst, `,"entry_id":`...)
+	dst = appendString(dst, s.EntryID)
+	return append(dst, '}')
+}
+
+// appendBody appends the canonical JSON object of an exec or exec_update body;
+// ok is false for other kinds.
+func appendBody(dst []byte, b Body) ([]byte, bool) {
+	switch v := b.(type) {
+	case *Exec:
+		dst = append(dst, `{"ts":`...)
+		dst = appendString(dst, v.TS)
+		dst = append(dst, `,"runtime":`...)
+		dst = appendString(dst, v.Runtime)
+		dst = append(dst, `,"agent":`...)
+		dst = appendString(dst, v.Agent)
+		dst = append(dst, `,"session":`...)
+		dst = appendString(dst, v.Session)
+		dst = append(dst, `,"correlation_id":`...)
+		dst = appendString(dst, v.CorrelationID)
+		dst = append(dst, `,"tool":`...)
+		dst = appendString(dst, v.Tool)
+		dst = append(dst, `,"command":`...)
+		dst = appendString(dst, v.Command)
+		dst = append(dst, `,"cwd":`...)
+		dst = appendString(dst, v.Cwd)
+		dst = append(dst, `,"host":`...)
+		dst = appendString(dst, v.Host)
+		dst = append(dst, `,"background":`...)
+		dst = appendBool(dst, v.Background)
+		dst = append(dst, `,"outcome":`...)
+		dst = appendString(dst, v.Outcome)
+		dst = append(dst, `,"exit_code":`...)
+		dst = appendIntPtr(dst, v.ExitCode)
+		dst = append(dst, `,"signal":`...)
+		dst = appendString(dst, v.Signal)
+		dst = append(dst, `,"duration_ms":`...)
+		dst = appendInt64Ptr(dst, v.DurationMs)
+		dst = append(dst, `,"started_at":`...)
+		dst = appendString(dst, v.StartedAt)
+		dst = append(dst, `,"ended_at":`...)
+		dst = appendString(dst, v.EndedAt)
+		dst = append(dst, `,"output":`...)
+		dst = appendOutput(dst, &v.Output)
+		dst = append(dst, `,"verdict":`...)
+		dst = appendString(dst, v.Verdict)
+		dst = append(dst, `,"findings":`...)
+		if v.Findings == nil {
+			dst = append(dst, "null"...)
+		} else {
+			dst = append(dst, '[')
+			for i, f := range v.Findings {
+				if i > 0 {
+					dst = append(dst, ',')
+				}
+				dst = append(dst, `{"rule":`...)
+				dst = appendString(dst, f.Rule)
+				dst = append(dst, `,"severity":`...)
+				dst = appendString(dst, f.Severity)
+				dst = append(dst, `,"message":`...)
+				dst = appendString(dst, f.Message)
+				dst = append(dst, '}')
+			}
+			dst = append(dst, ']')
+		}
+		dst = append(dst, `,"source":`...)
+		dst = appendSource(dst, &v.Source)
+		return append(dst, '}'), true
+	case *ExecUpdate:
+		dst = append(dst, `{"ts":`...)
+		dst = appendString(dst, v.TS)
+		dst = append(dst, `,"runtime":`...)
+		dst = appendString(dst, v.Runtime)
+		dst = append(dst, `,"agent":`...)
+		dst = appendString(dst, v.Agent)
+		dst = append(dst, `,"session":`...)
+		dst = appendString(dst, v.Session)
+		dst = append(dst, `,"correlation_id":`...)
+		dst = appendString(dst, v.CorrelationID)
+		dst = append(dst, `,"outcome":`...)
+		dst = appendString(dst, v.Outcome)
+		dst = append(dst, `,"exit_code":`...)
+		dst = appendIntPtr(dst, v.ExitCode)
+		dst = append(dst, `,"signal":`...)
+		dst = appendString(dst, v.Signal)
+		dst = append(dst, `,"duration_ms":`...)
+		dst = appendInt64Ptr(dst, v.DurationMs)
+		dst = append(dst, `,"ended_at":`...)
+		dst = appendString(dst, v.EndedAt)
+		dst = append(dst, `,"output":`...)
+		dst = appendOutput(dst, v.Output)
+		dst = append(dst, `,"verdict":`...)
+		dst = appendString(dst, v.Verdict)
+		dst = append(dst, `,"source":`...)
+		dst = appendSource(dst, &v.Source)
+		return append(dst, '}'), true
+	}
+	return dst, false
+}
+
+// Encoded is a body already turned into its canonical bytes, so that the work can be
+// done by the goroutines that derive records rather than by the single writer.
+type Encoded struct {
+	Body Body
+	JSON []byte
+}
+
+// Kind implements Body.
+func (e *Encoded) Kind() string { return e.Body.Kind() }
+
+// Encode turns b into canonical bytes ahead of Append.
+func Encode(b Body) (*Encoded, error) {
+	if out, ok := appendBody(nil, b); ok {
+		return &Encoded{Body: b, JSON: out}, nil
+	}
+	enc := newEncoder()
+	if err := enc.enc.Encode(b); err != nil {
+		return nil, err
+	}
+	return &Encoded{Body: b, JSON: bytesTrimNewline(enc.body.Bytes())}, nil
+}
+
+func bytesTrimNewline(b []byte) []byte {
+	if n := len(b); n > 0 && b[n-1] == '\n' {
+		return b[:n-1]
+	}
+	return b
+}
