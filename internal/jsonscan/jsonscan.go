@@ -80,6 +80,95 @@ func Object(data []byte, fn func(key, value []byte) error) error {
 	}
 }
 
+// ObjectPrefix reads the object at the start of data (after white space) and returns
+// the index just past it, so that a caller can parse a nested value in place instead
+// of skipping it first and parsing it again. fn gets each key and the data from the
+// value's first byte on, and returns how many bytes the value takes (Skip, when it
+// does not care about the value).
+func ObjectPrefix(data []byte, fn func(key, rest []byte) (int, error)) (int, error) {
+	i := skipSpace(data, 0)
+	if i >= len(data) || data[i] != '{' {
+		return 0, ErrSyntax
+	}
+	i = skipSpace(data, i+1)
+	if i < len(data) && data[i] == '}' {
+		return i + 1, nil
+	}
+	for {
+		if i >= len(data) || data[i] != '"' {
+			return 0, ErrSyntax
+		}
+		end, err := skipString(data, i)
+		if err != nil {
+			return 0, err
+		}
+		key := data[i+1 : end-1]
+		i = skipSpace(data, end)
+		if i >= len(data) || data[i] != ':' {
+			return 0, ErrSyntax
+		}
+		i = skipSpace(data, i+1)
+		n, err := fn(key, data[i:])
+		if err != nil {
+			return 0, err
+		}
+		if n <= 0 || n > len(data)-i {
+			return 0, ErrSyntax
+		}
+		i = skipSpace(data, i+n)
+		if i >= len(data) {
+			return 0, ErrSyntax
+		}
+		switch data[i] {
+		case ',':
+			i = skipSpace(data, i+1)
+		case '}':
+			return i + 1, nil
+		default:
+			return 0, ErrSyntax
+		}
+	}
+}
+
+// ArrayPrefix is ObjectPrefix for an array.
+func ArrayPrefix(data []byte, fn func(rest []byte) (int, error)) (int, error) {
+	i := skipSpace(data, 0)
+	if i >= len(data) || data[i] != '[' {
+		return 0, ErrSyntax
+	}
+	i = skipSpace(data, i+1)
+	if i < len(data) && data[i] == ']' {
+		return i + 1, nil
+	}
+	for {
+		n, err := fn(data[i:])
+		if err != nil {
+			return 0, err
+		}
+		if n <= 0 || n > len(data)-i {
+			return 0, ErrSyntax
+		}
+		i = skipSpace(data, i+n)
+		if i >= len(data) {
+			return 0, ErrSyntax
+		}
+		switch data[i] {
+		case ',':
+			i = skipSpace(data, i+1)
+		case ']':
+			return i + 1, nil
+		default:
+			return 0, ErrSyntax
+		}
+	}
+}
+
+// Skip returns the length of the value at the start of rest.
+func Skip(rest []byte) (int, error) { return skipValue(rest, 0, 0) }
+
+// Trailing reports an error unless only white space follows index i.
+func Trailing(data []byte, i int) error { return trailing(data, i) }
+
 // Array calls fn for each element of the array that data holds.
 func Array(data []byte, fn func(value []byte) error) error {
 	i := skipSpace(data, 0)

@@ -51,6 +51,12 @@ type message struct {
 	Provider     string          `json:"provider"`
 	Model        string          `json:"model"`
 	Timestamp    json.Number     `json:"timestamp"`
+
+	// Decoded in the same pass as the line when the role came first.
+	text     string
+	textOK   bool
+	blocks   []block
+	blocksOK bool
 }
 
 type block struct {
@@ -170,8 +176,8 @@ func decodeAssistant(evs []event.Event, base event.Event, m *message) ([]event.E
 		ev.Provider = &event.ProviderFailure{Provider: m.Provider, Model: m.Model, Message: msg}
 		evs = append(evs, ev)
 	}
-	var blocks []block
-	if len(m.Content) > 0 && m.Content[0] == '[' {
+	blocks := m.blocks
+	if !m.blocksOK && len(m.Content) > 0 && m.Content[0] == '[' {
 		var err error
 		if blocks, err = parseBlocks(m.Content); err != nil {
 			return evs, fmt.Errorf("assistant content: %w", err)

@@ -24,67 +24,204 @@ func num(v []byte) *float64 {
 	return nil
 }
 
+// skipStr reads a string member in place.
+func skipStr(dst *string, rest []byte) (int, error) {
+	n, err := jsonscan.Skip(rest)
+	if err == nil {
+		str(dst, rest[:n])
+	}
+	return n, err
+}
+
 func parseLine(raw []byte) (line, error) {
 	var l line
-	err := jsonscan.Object(raw, func(k, v []byte) error {
+	end, err := jsonscan.ObjectPrefix(raw, func(k, rest []byte) (int, error) {
 		switch string(k) {
 		case "type":
-			str(&l.Type, v)
+			return skipStr(&l.Type, rest)
 		case "id":
-			str(&l.ID, v)
+			return skipStr(&l.ID, rest)
 		case "timestamp":
-			str(&l.Timestamp, v)
+			return skipStr(&l.Timestamp, rest)
 		case "cwd":
-			str(&l.Cwd, v)
+			return skipStr(&l.Cwd, rest)
 		case "message":
-			l.Message = parseMessage(v)
+			// Parsed in place: the message holds almost all of a line's bytes.
+			m, n, err := parseMessagePrefix(rest)
+			l.Message = m
+			return n, err
 		case "customType":
-			str(&l.CustomType, v)
+			return skipStr(&l.CustomType, rest)
 		case "data":
-			l.Data = json.RawMessage(v)
+			n, err := jsonscan.Skip(rest)
+			if err == nil {
+				l.Data = json.RawMessage(rest[:n])
+			}
+			return n, err
 		case "parentSession":
-			str(&l.ParentSession, v)
+			return skipStr(&l.ParentSession, rest)
 		}
-		return nil
+		return jsonscan.Skip(rest)
 	})
+	if err == nil {
+		err = jsonscan.Trailing(raw, end)
+	}
 	return l, err
 }
 
 func parseMessage(raw []byte) *message {
-	if len(raw) == 0 || raw[0] != '{' {
-		return nil
+	m, _, _ := parseMessagePrefix(raw)
+	return m
+}
+
+// parseMessagePrefix parses the message object at the start of rest. Content and
+// details are decoded in the same pass when the role is already known (OpenClaw
+// writes role first); otherwise they are kept raw and decoded on demand.
+func parseMessagePrefix(rest []byte) (*message, int, error) {
+	if len(rest) == 0 || rest[0] != '{' {
+		n, err := jsonscan.Skip(rest)
+		return nil, n, err
 	}
 	m := &message{}
-	jsonscan.Object(raw, func(k, v []byte) error {
+	n, err := jsonscan.ObjectPrefix(rest, func(k, rest []byte) (int, error) {
 		switch string(k) {
 		case "role":
-			str(&m.Role, v)
+			return skipStr(&m.Role, rest)
 		case "content":
-			m.Content = json.RawMessage(v)
-		case "toolCallId":
-			str(&m.ToolCallID, v)
-		case "toolName":
-			str(&m.ToolName, v)
-		case "details":
-			m.Details = json.RawMessage(v)
-		case "isError":
-			m.IsError = jsonscan.Bool(v)
-		case "stopReason":
-			str(&m.StopReason, v)
-		case "errorMessage":
-			str(&m.ErrorMessage, v)
-		case "provider":
-			str(&m.Provider, v)
-		case "model":
-			str(&m.Model, v)
-		case "timestamp":
-			if _, ok := jsonscan.Float(v); ok {
-				m.Timestamp = json.Number(v)
+			var n int
+			var err error
+			switch {
+			case m.Role == "toolResult" && len(rest) > 0 && rest[0] == '[':
+				m.text, n, err = contentTextPrefix(rest)
+				m.textOK = err == nil
+			case m.Role == "assistant" && len(rest) > 0 && rest[0] == '[':
+				m.blocks, n, err = blocksPrefix(rest)
+				m.blocksOK = err == nil
+			default:
+				n, err = jsonscan.Skip(rest)
 			}
+			if err == nil {
+				m.Content = json.RawMessage(rest[:n])
+			}
+			return n, err
+		case "toolCallId":
+			return skipStr(&m.ToolCallID, rest)
+		case "toolName":
+			return skipStr(&m.ToolName, rest)
+		case "details":
+			n, err := jsonscan.Skip(rest)
+			if err == nil {
+				m.Details = json.RawMessage(rest[:n])
+			}
+			return n, err
+		case "isError":
+			n, err := jsonscan.Skip(rest)
+			if err == nil {
+				m.IsError = jsonscan.Bool(rest[:n])
+			}
+			return n, err
+		case "stopReason":
+			return skipStr(&m.StopReason, rest)
+		case "errorMessage":
+			return skipStr(&m.ErrorMessage, rest)
+		case "provider":
+			return skipStr(&m.Provider, rest)
+		case "model":
+			return skipStr(&m.Model, rest)
+		case "timestamp":
+			n, err := jsonscan.Skip(rest)
+			if err == nil {
+				if _, ok := jsonscan.Float(rest[:n]); ok {
+					m.Timestamp = json.Number(rest[:n])
+				}
+			}
+			return n, err
 		}
-		return nil
+		return jsonscan.Skip(rest)
 	})
-	return m
+	return m, n, err
+}
+
+// contentTextPrefix is contentText for an array at the start of rest, in place.
+func contentTextPrefix(rest []byte) (string, int, error) {
+	var texts [][]byte
+	n, err := jsonscan.ArrayPrefix(rest, func(rest []byte) (int, error) {
+		if len(rest) == 0 || rest[0] != '{' {
+			return jsonscan.Skip(rest)
+		}
+		var typ, text []byte
+		n, err := jsonscan.ObjectPrefix(rest, func(k, rest []byte) (int, error) {
+			n, err := jsonscan.Skip(rest)
+			if err == nil {
+				switch string(k) {
+				case "type":
+					typ = rest[:n]
+				case "text":
+					text = rest[:n]
+				}
+			}
+			return n, err
+		})
+		if err == nil && string(typ) == `"text"` && text != nil {
+			texts = append(texts, text)
+		}
+		return n, err
+	})
+	if err != nil {
+		return "", n, err
+	}
+	return joinTexts(texts), n, nil
+}
+
+func joinTexts(texts [][]byte) string {
+	if len(texts) == 1 {
+		s, _ := jsonscan.String(texts[0])
+		return s
+	}
+	var buf []byte
+	for i, t := range texts {
+		if i > 0 {
+			buf = append(buf, '\n')
+		}
+		buf, _ = jsonscan.AppendString(buf, t)
+	}
+	return string(buf)
+}
+
+// blocksPrefix reads assistant content blocks in place.
+func blocksPrefix(rest []byte) ([]block, int, error) {
+	var blocks []block
+	n, err := jsonscan.ArrayPrefix(rest, func(rest []byte) (int, error) {
+		var b block
+		var n int
+		var err error
+		if len(rest) > 0 && rest[0] == '{' {
+			n, err = jsonscan.ObjectPrefix(rest, func(k, rest []byte) (int, error) {
+				switch string(k) {
+				case "type":
+					return skipStr(&b.Type, rest)
+				case "text":
+					return skipStr(&b.Text, rest)
+				case "id":
+					return skipStr(&b.ID, rest)
+				case "name":
+					return skipStr(&b.Name, rest)
+				case "arguments":
+					n, err := jsonscan.Skip(rest)
+					if err == nil {
+						b.Arguments = json.RawMessage(rest[:n])
+					}
+					return n, err
+				}
+				return jsonscan.Skip(rest)
+			})
+		} else {
+			n, err = jsonscan.Skip(rest)
+		}
+		blocks = append(blocks, b)
+		return n, err
+	})
+	return blocks, n, err
 }
 
 // parseBlocks reads a content array; textOnly skips everything but text blocks'
@@ -203,18 +340,7 @@ func contentText(raw []byte) (string, error) {
 			}
 			return nil
 		})
-		if len(texts) == 1 {
-			s, _ := jsonscan.String(texts[0])
-			return s, err
-		}
-		var buf []byte
-		for i, t := range texts {
-			if i > 0 {
-				buf = append(buf, '\n')
-			}
-			buf, _ = jsonscan.AppendString(buf, t)
-		}
-		return string(buf), err
+		return joinTexts(texts), err
 	}
 	return "", nil
 }

@@ -31,6 +31,20 @@ func FuzzFieldsAgreeWithEncodingJSON(f *testing.F) {
 		if err != nil {
 			t.Fatalf("parseLine rejected what encoding/json accepts: %v", err)
 		}
+		// What was decoded in the same pass equals decoding the raw value afterwards.
+		if m := got.Message; m != nil {
+			if m.textOK {
+				if again, _ := contentText(m.Content); again != m.text {
+					t.Fatalf("in-place content text %q, decoded again %q", m.text, again)
+				}
+			}
+			if m.blocksOK {
+				again, _ := parseBlocks(m.Content)
+				if !reflect.DeepEqual(again, m.blocks) {
+					t.Fatalf("in-place blocks %+v, decoded again %+v", m.blocks, again)
+				}
+			}
+		}
 		normalize(&want)
 		normalize(&got)
 		if !reflect.DeepEqual(got, want) {
@@ -94,6 +108,7 @@ func compact(raw json.RawMessage) json.RawMessage {
 func normalize(l *line) {
 	l.Data = compact(l.Data)
 	if l.Message != nil {
+		l.Message.text, l.Message.textOK, l.Message.blocks, l.Message.blocksOK = "", false, nil, false
 		l.Message.Content = compact(l.Message.Content)
 		l.Message.Details = compact(l.Message.Details)
 	}

@@ -43,9 +43,11 @@ func decodeResult(m *message) (*event.Result, error) {
 		r.Outcome = otherToolOutcome(m)
 		return r, nil
 	}
-	text, err := contentText(m.Content)
-	if err != nil {
-		err = fmt.Errorf("tool result content: %w", err)
+	text, err := m.text, error(nil)
+	if !m.textOK {
+		if text, err = contentText(m.Content); err != nil {
+			err = fmt.Errorf("tool result content: %w", err)
+		}
 	}
 	r.Output = text
 	var d details
