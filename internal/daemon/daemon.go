@@ -42,6 +42,8 @@ type Config struct {
 	Once          bool          // stop when caught up
 	Logger        *slog.Logger
 	Now           func() time.Time
+	// OnCommit, if set, is called after records are durable, with the last seq.
+	OnCommit func(seq int64)
 }
 
 // Status is what supervisors and the HTTP endpoints see.
@@ -184,6 +186,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	retry := time.NewTimer(time.Hour)
 	defer retry.Stop()
 	kick := make(chan struct{}, 1) // files left with unread lines: another turn soon
+	sweeps := 0
 	var events <-chan fsnotify.Event
 	var errs <-chan error
 	if d.watcher != nil {
@@ -237,9 +240,16 @@ func (d *Daemon) Run(ctx context.Context) error {
 			d.commit()
 		case <-sweep.C:
 			d.turnEnd = time.Now().Add(turnBudget)
+			sweeps++
 			if d.failing == "" {
-				d.reconcile()
-				d.pollAll()
+				// Most sweeps only fstat the open files; every sixth one also
+				// rediscovers and stats every name, for renames no event reported.
+				if sweeps%6 == 0 {
+					d.reconcile()
+					d.pollAll()
+				} else {
+					d.pollGrown()
+				}
 				d.expire()
 			}
 			d.commit()
@@ -401,6 +411,15 @@ func (d *Daemon) pollDirty() int {
 	return n
 }
 
+// pollGrown polls the files whose size or mtime changed.
+func (d *Daemon) pollGrown() {
+	for _, f := range d.files {
+		if f.dirty || f.fol.Grown() {
+			d.poll(f)
+		}
+	}
+}
+
 // pollAll polls every followed file and returns how many lines were read.
 func (d *Daemon) pollAll() int {
 	n := 0
@@ -409,8 +428,8 @@ func (d *Daemon) pollAll() int {
 	}
 	var lag int64
 	for _, f := range d.files {
-		if fi, err := os.Stat(f.file.Path); err == nil && fi.Size() > f.fol.Position().Offset {
-			lag += fi.Size() - f.fol.Position().Offset
+		if size := f.fol.Size(); size > f.fol.Position().Offset {
+			lag += size - f.fol.Position().Offset
 		}
 	}
 	d.mu.Lock()
@@ -550,6 +569,9 @@ func (d *Daemon) commit() {
 	}
 	d.failing, d.backoff = "", 0
 	d.queue = d.queue[:0]
+	if d.cfg.OnCommit != nil {
+		d.cfg.OnCommit(d.w.Seq())
+	}
 	now := d.cfg.Now()
 	d.mu.Lock()
 	d.status.Healthy, d.status.Error = true, ""

@@ -34,8 +34,10 @@ type Reader struct {
 }
 
 // NewReader returns a Reader that holds at most max bytes of one line.
-func NewReader(r io.Reader, max int) *Reader {
-	size := 256 << 10
+func NewReader(r io.Reader, max int) *Reader { return NewReaderSize(r, max, 256<<10) }
+
+// NewReaderSize is NewReader with a read buffer of about size bytes.
+func NewReaderSize(r io.Reader, max, size int) *Reader {
 	if max < size {
 		size = max
 	}

@@ -190,6 +190,18 @@ func (t *Follower) Poll(fn func(Line) error) (Change, error) {
 	return change, t.readTo(fn, size)
 }
 
+// Grown is a cheap check (one fstat of the open file) for a sweep over many idle
+// files: it reports whether the file's size or mtime changed since the last Poll.
+// A rename or replacement of the name is not seen here; file events and an
+// occasional full Poll catch those.
+func (t *Follower) Grown() bool {
+	fi, err := t.f.Stat()
+	return err != nil || fi.Size() != t.size || !fi.ModTime().Equal(t.mtime)
+}
+
+// Size is the file size seen at the last Poll.
+func (t *Follower) Size() int64 { return t.size }
+
 // readTo consumes complete lines from the position up to size (-1: to EOF).
 func (t *Follower) readTo(fn func(Line) error, size int64) error {
 	if size < 0 {
@@ -202,7 +214,9 @@ func (t *Follower) readTo(fn func(Line) error, size int64) error {
 	if size <= t.pos.Offset {
 		return nil
 	}
-	lr := lines.NewReader(io.NewSectionReader(t.f, t.pos.Offset, size-t.pos.Offset), t.maxLine)
+	// A small append needs a small buffer: thousands of followers stay cheap.
+	buf := int(min(size-t.pos.Offset+1, 256<<10))
+	lr := lines.NewReaderSize(io.NewSectionReader(t.f, t.pos.Offset, size-t.pos.Offset), t.maxLine, buf)
 	for {
 		l, err := lr.Next()
 		if errors.Is(err, io.EOF) {
