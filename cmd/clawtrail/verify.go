@@ -41,7 +41,7 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	defer f.Close()
 	found := *head == ""
-	st, werr := ledger.Walk(f, func(r *ledger.Record, _ []byte) error {
+	st, werr := ledger.WalkIdentity(f, func(r *ledger.Record, _ []byte) error {
 		if !found && r.Hash == *head {
 			found = true
 		}

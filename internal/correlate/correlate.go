@@ -292,14 +292,17 @@ func (s *Session) Expire(out []ledger.Body, deadline time.Time) []ledger.Body {
 }
 
 // Holds calls fn with the position of every call the session still waits on: calls
-// without a result and execs not yet settled. Reading must resume at or before the
-// oldest of them after a restart, or their pairing would be lost.
-func (s *Session) Holds(fn func(event.Position)) {
+// without a result, and execs not yet settled that were called after deadline.
+// Reading must resume at or before the oldest of them after a restart, or their
+// pairing would be lost. A background exec that has not settled by the deadline stops
+// holding (it would otherwise pin the resume point forever): a restart after that
+// cannot link its late completion notice any more.
+func (s *Session) Holds(deadline time.Time, fn func(event.Position)) {
 	for _, c := range s.pending {
 		fn(c.pos)
 	}
 	for id := range s.execs {
-		if c, ok := s.calls[id]; ok {
+		if c, ok := s.calls[id]; ok && (c.at.IsZero() || c.at.After(deadline)) {
 			fn(c.pos)
 		}
 	}

@@ -512,11 +512,18 @@ func (d *Daemon) finish(f *followed, gone bool) {
 	delete(d.files, f.file.Path)
 }
 
+// commitBatch bounds the records held in memory while catching up on a large
+// backlog: past it they are made durable before reading on.
+const commitBatch = 4096
+
 func (d *Daemon) admit(bodies []ledger.Body) {
 	for _, b := range bodies {
 		if b, ok := d.idx.Admit(b); ok {
 			d.queue = append(d.queue, b)
 		}
+	}
+	if len(d.queue) >= commitBatch && d.failing == "" {
+		d.commit()
 	}
 }
 
@@ -593,8 +600,9 @@ func (d *Daemon) savePositions(force bool) {
 		return // never ahead of the ledger
 	}
 	held := map[string]event.Position{}
+	deadline := now.Add(-d.cfg.NoResultAfter)
 	for _, ls := range d.sessions {
-		ls.s.Holds(func(p event.Position) {
+		ls.s.Holds(deadline, func(p event.Position) {
 			if cur, ok := held[p.Path]; !ok || p.Offset < cur.Offset {
 				held[p.Path] = p
 			}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/clawtrail/clawtrail/internal/jsonscan"
 	"github.com/clawtrail/clawtrail/internal/lines"
 )
 
@@ -43,6 +44,18 @@ type State struct {
 // the first problem and returns it as *Problem together with the state before it; a
 // torn last line is a problem too, with Reason "torn".
 func Walk(r io.Reader, fn func(rec *Record, line []byte) error) (State, error) {
+	return walk(r, fn, true)
+}
+
+// WalkIdentity is Walk for readers that need only a record's envelope and identity
+// (kind, runtime, agent, session, correlation_id, entry_id, outcome, reason, source
+// entry id): outputs and messages are skipped, not decoded, which makes reading back a
+// large ledger at start several times faster. Every check of Walk is made.
+func WalkIdentity(r io.Reader, fn func(rec *Record, line []byte) error) (State, error) {
+	return walk(r, fn, false)
+}
+
+func walk(r io.Reader, fn func(rec *Record, line []byte) error, full bool) (State, error) {
 	st := State{Head: ZeroHash}
 	lr := lines.NewReader(r, MaxLine)
 	for {
@@ -63,7 +76,12 @@ func Walk(r io.Reader, fn func(rec *Record, line []byte) error) (State, error) {
 			return bad(0, "record of %d bytes is longer than any record clawtrail writes", l.Size)
 		}
 		var rec Record
-		if err := json.Unmarshal(l.Bytes, &rec); err != nil {
+		if full {
+			err = json.Unmarshal(l.Bytes, &rec)
+		} else {
+			err = decodeIdentity(l.Bytes, &rec)
+		}
+		if err != nil {
 			return bad(0, "not a valid record: %v", err)
 		}
 		covered, claimed, ok := splitHash(l.Bytes)
@@ -123,4 +141,55 @@ func Read(r io.Reader, fn func(rec *Record) error, bad func(line int64, err erro
 			return err
 		}
 	}
+}
+
+// decodeIdentity fills the envelope and identity fields of rec from a record line.
+func decodeIdentity(line []byte, rec *Record) error {
+	str := func(dst *string, v []byte) {
+		if s, ok := jsonscan.String(v); ok {
+			*dst = s
+		}
+	}
+	integer := func(v []byte) int64 {
+		f, _ := jsonscan.Float(v)
+		return int64(f)
+	}
+	return jsonscan.Object(line, func(k, v []byte) error {
+		switch string(k) {
+		case "v":
+			rec.V = int(integer(v))
+		case "seq":
+			rec.Seq = integer(v)
+		case "kind":
+			str(&rec.Kind, v)
+		case "recorded_at":
+			str(&rec.RecordedAt, v)
+		case "runtime":
+			str(&rec.Runtime, v)
+		case "agent":
+			str(&rec.Agent, v)
+		case "session":
+			str(&rec.Session, v)
+		case "correlation_id":
+			str(&rec.CorrelationID, v)
+		case "entry_id":
+			str(&rec.EntryID, v)
+		case "outcome":
+			str(&rec.Outcome, v)
+		case "reason":
+			str(&rec.Reason, v)
+		case "prev":
+			str(&rec.Prev, v)
+		case "source":
+			src := &Source{}
+			jsonscan.Object(v, func(k, v []byte) error {
+				if string(k) == "entry_id" {
+					str(&src.EntryID, v)
+				}
+				return nil
+			})
+			rec.Source = src
+		}
+		return nil
+	})
 }

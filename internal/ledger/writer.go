@@ -73,7 +73,7 @@ func open(path string, lock *os.File, opt Options) (*Writer, *Repair, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("open ledger: %w", err)
 	}
-	st, werr := Walk(f, opt.Each)
+	st, werr := WalkIdentity(f, opt.Each)
 	var rep *Repair
 	if werr != nil {
 		var p *Problem
