@@ -23,6 +23,9 @@ const (
 	Resolution
 	// ProviderError is a failed model call.
 	ProviderError
+	// AssistantText is the prose of one assistant message, with the shell commands
+	// that message really requested, for checking claims of execution against them.
+	AssistantText
 )
 
 // Position locates the line an event came from, so that every ledger record can say
@@ -46,8 +49,15 @@ type Event struct {
 
 	Call     *Call
 	Result   *Result
+	Prose    *Prose
 	Resolve  *Resolve
 	Provider *ProviderFailure
+}
+
+// Prose is what an assistant message said in words.
+type Prose struct {
+	Text  string
+	Calls []string // shell commands requested by the same message
 }
 
 // Call is a tool call.

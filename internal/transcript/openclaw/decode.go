@@ -197,7 +197,13 @@ func decodeAssistant(evs []event.Event, base event.Event, m *message) ([]event.E
 		return evs, nil
 	}
 	var errs []error
+	var prose []string
+	var shell []string
 	for _, b := range blocks {
+		if b.Type == "text" && b.Text != "" {
+			prose = append(prose, b.Text)
+			continue
+		}
 		if b.Type != "toolCall" || b.ID == "" {
 			continue
 		}
@@ -214,9 +220,19 @@ func decodeAssistant(evs []event.Event, base event.Event, m *message) ([]event.E
 				c.Background = a.Background
 			}
 		}
+		if c.Shell {
+			shell = append(shell, c.Command)
+		}
 		ev := base
 		ev.Kind = event.ToolCall
 		ev.Call = c
+		evs = append(evs, ev)
+	}
+	if len(prose) > 0 && m.Provider != "openclaw" {
+		// delivery-mirror copies are OpenClaw's, not the model's words.
+		ev := base
+		ev.Kind = event.AssistantText
+		ev.Prose = &event.Prose{Text: strings.Join(prose, "\n"), Calls: shell}
 		evs = append(evs, ev)
 	}
 	return evs, errors.Join(errs...)

@@ -50,6 +50,10 @@ func FuzzDecode(f *testing.F) {
 				if ev.Provider == nil {
 					t.Fatal("provider error without details")
 				}
+			case event.AssistantText:
+				if ev.Prose == nil || ev.Prose.Text == "" {
+					t.Fatal("assistant text without prose")
+				}
 			case event.Header:
 			default:
 				t.Fatalf("unknown kind %d", ev.Kind)
