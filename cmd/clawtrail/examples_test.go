@@ -52,8 +52,8 @@ func TestExamplesMatchTheirREADME(t *testing.T) {
 			wantProviders[c]++
 		}
 	}
-	if len(wantExecs) != 44 {
-		t.Fatalf("read %d execs from the README table, want 44", len(wantExecs))
+	if len(wantExecs) != 45 {
+		t.Fatalf("read %d execs from the README table, want 45", len(wantExecs))
 	}
 
 	ledgerPath := filepath.Join(t.TempDir(), "governance.jsonl")
@@ -69,6 +69,7 @@ func TestExamplesMatchTheirREADME(t *testing.T) {
 	got := map[string]want{}
 	execCount := map[string]int{}
 	gotProviders := map[string]int{}
+	var gotClaims []string
 	if _, err := ledger.Walk(lf, func(r *ledger.Record, _ []byte) error {
 		exit := "null"
 		if r.ExitCode != nil {
@@ -82,6 +83,8 @@ func TestExamplesMatchTheirREADME(t *testing.T) {
 			got[r.CorrelationID] = want{r.Outcome, exit, r.Verdict}
 		case ledger.KindProviderError:
 			gotProviders[r.Class]++
+		case ledger.KindClaim:
+			gotClaims = append(gotClaims, r.EntryID+":"+r.Reason+":"+r.ClaimedCommand)
 		}
 		return nil
 	}); err != nil {
@@ -103,6 +106,10 @@ func TestExamplesMatchTheirREADME(t *testing.T) {
 		if gotProviders[c] != n {
 			t.Errorf("provider errors of class %s: %d, want %d", c, gotProviders[c], n)
 		}
+	}
+	// The README's claims table: exactly these, no false positives elsewhere.
+	if got, want := strings.Join(gotClaims, " "), "b2c0ffee:no_call:uname -a d4c0ffee:contradicts_result:"; got != want {
+		t.Errorf("claims = %q, want %q", got, want)
 	}
 	for _, secret := range []string{"AKIAIOSFODNN7EXAMPLE", "Xk9mQ2vL7r", "Q7v2sLx9wK", "sk-ant-api03-"} {
 		data, _ := os.ReadFile(ledgerPath)

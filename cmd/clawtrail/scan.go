@@ -142,6 +142,9 @@ func printSummary(w io.Writer, s *scan.Summary, ledgerPath string) {
 		fmt.Fprintf(w, "  exec updates:    %s\n", byCount(s.UpdatesBy))
 	}
 	fmt.Fprintf(w, "  provider errors: %s\n", byCount(s.ProviderErrors))
+	if len(s.Claims) > 0 {
+		fmt.Fprintf(w, "  claims:          %s (see 'clawtrail show --kind claim')\n", byCount(s.Claims))
+	}
 	if s.Tools > 0 || s.OtherCalls > 0 {
 		fmt.Fprintf(w, "  other tools:     %d calls seen, %d tool records\n", s.OtherCalls, s.Tools)
 	}
@@ -217,13 +220,14 @@ func summaryJSON(s *scan.Summary, ledgerPath string) any {
 		ProviderErrors map[string]int64 `json:"provider_errors"`
 		Tools          int64            `json:"tools"`
 		Notices        int64            `json:"notices"`
+		Claims         map[string]int64 `json:"claims"`
 		Problems       map[string]int64 `json:"problems"`
 		FirstProblems  []problem        `json:"first_problems"`
 		Skipped        []skipped        `json:"skipped"`
 		Repaired       string           `json:"repaired,omitempty"`
 	}{Ledger: ledgerPath, Files: s.Files, Bytes: s.Bytes, Lines: s.Lines, Seconds: s.Elapsed.Seconds(), Appended: s.Appended,
 		LedgerRecords: s.LedgerRecords, Execs: s.ExecsByOutcome, ExecUpdates: s.UpdatesBy, ProviderErrors: s.ProviderErrors,
-		Tools: s.Tools, Notices: s.Notices, Problems: s.ProblemCount, FirstProblems: []problem{}, Skipped: []skipped{}}
+		Tools: s.Tools, Notices: s.Notices, Claims: s.Claims, Problems: s.ProblemCount, FirstProblems: []problem{}, Skipped: []skipped{}}
 	for _, p := range s.Problems {
 		out.FirstProblems = append(out.FirstProblems, problem{p.Path, p.Line, p.Reason})
 	}

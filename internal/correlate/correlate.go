@@ -15,6 +15,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/clawtrail/clawtrail/internal/claims"
 	"github.com/clawtrail/clawtrail/internal/event"
 	"github.com/clawtrail/clawtrail/internal/ledger"
 	"github.com/clawtrail/clawtrail/internal/provider"
@@ -43,6 +44,7 @@ type Counts struct {
 	Resolutions  int64
 	ProviderErrs int64
 	Duplicates   int64
+	Claims       int64
 }
 
 type call struct {
@@ -64,6 +66,7 @@ type Session struct {
 	procs     map[string]string       // process slug (and its 8-char prefix) -> call id
 	approvals map[string]string       // approval id (and slug) -> call id
 	seen      map[string]struct{}     // entry ids already processed
+	claims    *claims.Detector        // what the session really ran, for checking prose
 	order     []string                // pending call ids in call order
 
 	Counts Counts
@@ -112,6 +115,8 @@ func (s *Session) Add(out []ledger.Body, ev *event.Event) []ledger.Body {
 		return s.result(out, ev)
 	case event.Resolution:
 		return s.resolve(out, ev, ev.Resolve)
+	case event.AssistantText:
+		return s.checkProse(out, ev)
 	case event.ProviderError:
 		s.Counts.ProviderErrs++
 		p := ev.Provider
@@ -175,6 +180,7 @@ func (s *Session) result(out []ledger.Body, ev *event.Event) []ledger.Body {
 	}
 	e.Output = s.output(text)
 	e.Source = source(ev)
+	s.executed(c.Command, r.Outcome, capText(text, 4096))
 	switch r.Outcome {
 	case event.Running:
 		if r.ProcessID != "" {
@@ -198,6 +204,29 @@ func (s *Session) result(out []ledger.Body, ev *event.Event) []ledger.Body {
 		e.EndedAt = ""
 	}
 	return append(out, e)
+}
+
+// checkProse records the assistant's claims of execution that no real execution in
+// this session backs (simulated output), and prose that contradicts a real result.
+func (s *Session) checkProse(out []ledger.Body, ev *event.Event) []ledger.Body {
+	if s.claims == nil {
+		s.claims = claims.New()
+	}
+	for _, c := range s.claims.Check(ev.Prose.Text, ev.Prose.Calls) {
+		s.Counts.Claims++
+		out = append(out, &ledger.Claim{TS: ts(ev.Time), Runtime: s.runtime, Agent: s.agent, Session: s.session,
+			EntryID: ev.EntryID, ClaimedCommand: redact.String(c.Command), Excerpt: redact.String(c.Excerpt),
+			Reason: c.Reason, Source: source(ev)})
+	}
+	return out
+}
+
+// executed tells the claim checker about a real execution.
+func (s *Session) executed(command, outcome, output string) {
+	if s.claims == nil {
+		s.claims = claims.New()
+	}
+	s.claims.Executed(command, outcome, output)
 }
 
 // lateResult records the result of a call that is no longer pending here (it was
@@ -237,6 +266,9 @@ func (s *Session) resolve(out []ledger.Body, ev *event.Event, rs *event.Resolve)
 	if rs.HasOutput {
 		o := s.output(rs.Output)
 		u.Output = &o
+	}
+	if c := s.calls[id]; c != nil {
+		s.executed(c.Command, rs.Outcome, capText(rs.Output, 4096))
 	}
 	if event.Final(rs.Outcome) {
 		delete(s.execs, id)

@@ -50,6 +50,8 @@ func (x *Index) Learn(r *Record) {
 		if r.CorrelationID != "" {
 			x.once[x.key(KindNotice, r.Reason, r.Runtime, r.Agent, r.Session, r.CorrelationID)] = struct{}{}
 		}
+	case KindClaim:
+		x.once[x.key(KindClaim, r.Runtime, r.Agent, r.Session, r.EntryID, r.Reason, r.ClaimedCommand)] = struct{}{}
 	}
 }
 
@@ -94,6 +96,8 @@ func (x *Index) Admit(b Body) (Body, bool) {
 		return x.onceOnly(b, KindTool, v.Runtime, v.Agent, v.Session, v.CorrelationID)
 	case *ProviderError:
 		return x.onceOnly(b, KindProviderError, v.Runtime, v.Agent, v.Session, v.EntryID)
+	case *Claim:
+		return x.onceOnly(b, KindClaim, v.Runtime, v.Agent, v.Session, v.EntryID, v.Reason, v.ClaimedCommand)
 	case *Notice:
 		if v.CorrelationID != "" {
 			return x.onceOnly(b, KindNotice, v.Reason, v.Runtime, v.Agent, v.Session, v.CorrelationID)

@@ -178,6 +178,8 @@ func decodeIdentity(line []byte, rec *Record) error {
 			str(&rec.Outcome, v)
 		case "reason":
 			str(&rec.Reason, v)
+		case "claimed_command":
+			str(&rec.ClaimedCommand, v)
 		case "prev":
 			str(&rec.Prev, v)
 		case "source":

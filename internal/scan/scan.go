@@ -62,6 +62,7 @@ type Summary struct {
 	ProviderErrors map[string]int64 // by class
 	Tools          int64
 	Notices        int64
+	Claims         map[string]int64 // claims of execution not backed by one, by reason
 	OtherCalls     int64 // non-shell tool calls seen
 	Skipped        []Skipped
 	Problems       []Problem // first problems, for the report
@@ -89,7 +90,7 @@ func Run(ctx context.Context, opt Options) (*Summary, error) {
 		now = time.Now
 	}
 	start := now()
-	sum := &Summary{ExecsByOutcome: map[string]int64{}, UpdatesBy: map[string]int64{}, ProviderErrors: map[string]int64{}, ProblemCount: map[string]int64{}}
+	sum := &Summary{ExecsByOutcome: map[string]int64{}, UpdatesBy: map[string]int64{}, ProviderErrors: map[string]int64{}, ProblemCount: map[string]int64{}, Claims: map[string]int64{}}
 
 	var files []File
 	for _, src := range opt.Sources {
@@ -248,6 +249,8 @@ func count(sum *Summary, b ledger.Body) {
 		sum.Tools++
 	case *ledger.Notice:
 		sum.Notices++
+	case *ledger.Claim:
+		sum.Claims[v.Reason]++
 	}
 }
 

@@ -1,0 +1,380 @@
+// Package claims tells commands an agent really executed from commands it
+// only says it executed.
+//
+// Models write "I ran `uname -a` and got ..." with invented output and no
+// tool call, print tool-call markup as plain text instead of making the call,
+// and report "all tests pass" after a run that failed (the user reports are
+// collected in shared/reference/anchors.md §6.3). The transcript holds both
+// sides of that story: the prose of each assistant message and the tool calls
+// and results around it. A Detector follows one session, learns what really
+// ran from Executed, and Check reads each assistant message's prose for claims
+// the session does not back.
+//
+// A finding from this package is an accusation that the agent misreported its
+// own work, and a noisy detector gets switched off, so every rule prefers
+// silence: prose addressed to the user (instructions, suggestions,
+// explanations), intent ("I'll run"), hypotheticals and quotes are not
+// claims; a claimed command matches an executed one under every loose
+// reading a model uses when retelling it; quoted output is judged only when
+// there is enough of it. docs/claims.md lists the rules and what they miss.
+package claims
+
+import (
+	"strings"
+	"unicode/utf8"
+)
+
+// Claim is a statement in assistant prose that the session does not back.
+type Claim struct {
+	Command string // the claimed command, normalised (trimmed; "" when the claim names no command, e.g. "all tests pass")
+	Excerpt string // <= 200 bytes of the prose around the claim, valid UTF-8
+	Reason  string // "no_call" | "contradicts_result" | "tool_markup_as_text"
+}
+
+const (
+	reasonNoCall      = "no_call"
+	reasonContradicts = "contradicts_result"
+	reasonMarkup      = "tool_markup_as_text"
+)
+
+// Bounds that keep a Detector's memory and a Check's work proportional to
+// what matters, whatever a transcript holds.
+const (
+	maxExecs        = 4096 // executions remembered per session, newest kept
+	maxClaims       = 64   // claims reported per message
+	maxExcerpt      = 200
+	maxSentenceScan = 4096 // longer "sentences" are data, not prose
+	// maxLookups bounds reconciliations per message (each walks the
+	// session's executions); a message naming more commands than this is
+	// data, not a report, and the rest of it is not read.
+	maxLookups = 1024
+	// maxMarkup bounds the tool-call candidates examined per message.
+	maxMarkup = 256
+	// maxAnalyses bounds the sentences read closely per message; real
+	// messages have a few dozen candidate sentences.
+	maxAnalyses = 2048
+)
+
+// Detector holds what one session really executed so far. Not safe for concurrent use.
+type Detector struct {
+	execs []execRec
+	out   outputIndex
+	// What a success claim could contradict: a command whose latest run
+	// failed, a kind of work whose latest run failed, or a failed latest
+	// run. When none holds, success words cannot be findings and Check does
+	// not look for them.
+	failedCmds   map[string]bool // canonical command -> its latest run failed
+	failedCats   category        // kinds whose latest run failed
+	latestFailed bool
+}
+
+type execRec struct {
+	info    cmdInfo
+	outcome string
+	cats    category
+}
+
+// New returns a Detector for one session.
+func New() *Detector { return &Detector{} }
+
+// Executed records a real shell execution of this session (from the transcript's tool calls/results), in order.
+// outcome is one of succeeded, nonzero_exit, timed_out, killed, not_found, denied, blocked, pending_approval, running, error, no_result.
+func (d *Detector) Executed(command, outcome, output string) {
+	info := newCmdInfo(command)
+	if info.canon == "" {
+		return
+	}
+	if len(d.execs) == maxExecs {
+		copy(d.execs, d.execs[1:])
+		d.execs = d.execs[:len(d.execs)-1]
+	}
+	cats := commandCategories(info.canon)
+	d.execs = append(d.execs, execRec{info: info, outcome: outcome, cats: cats})
+	failed := failedOutcome(outcome)
+	d.latestFailed = failed
+	if failed {
+		d.failedCats |= cats
+		if d.failedCmds == nil {
+			d.failedCmds = make(map[string]bool)
+		}
+		if len(d.failedCmds) < maxExecs {
+			d.failedCmds[info.canon] = true
+		}
+	} else {
+		d.failedCats &^= cats
+		delete(d.failedCmds, info.canon)
+	}
+	if output != "" {
+		d.out.add(output)
+	}
+}
+
+// failedOutcome reports outcomes that contradict a claim of success. Denied
+// and blocked commands never ran, so "it completed successfully" is as false
+// after them as after a non-zero exit.
+// outstanding reports whether some latest run failed.
+func (d *Detector) outstanding() bool {
+	return d.latestFailed || d.failedCats != 0 || len(d.failedCmds) > 0
+}
+
+func failedOutcome(o string) bool {
+	switch o {
+	case "nonzero_exit", "timed_out", "killed", "not_found", "error", "denied", "blocked":
+		return true
+	}
+	return false
+}
+
+func notRunOutcome(o string) bool { return o == "denied" || o == "blocked" }
+
+// Check examines one assistant message's prose (text blocks joined with "\n", thinking excluded) together with the
+// shell commands that the SAME message requested as real tool calls (callsInTurn), and returns the claims it finds that are
+// not backed by a real execution in this session. Precision matters more than recall.
+//
+// Call Check for a message before recording the results of its own calls:
+// output quoted in a message that also makes the call cannot have come from
+// that call.
+func (d *Detector) Check(text string, callsInTurn []string) []Claim {
+	open := d.outstanding()
+	if !mayClaim(text, open) {
+		return nil
+	}
+	c := &checker{d: d, text: text, rawCalls: callsInTurn, budget: maxScanBudget}
+	if open {
+		c.successAt = triggerPositions(text, successStems)
+		c.successWords = len(c.successAt) > 0
+	}
+	c.run()
+	return c.claims
+}
+
+// mayClaim is the cheap gate in front of the parser. Almost all assistant
+// prose holds no claim, and this runs on every message, so each test is a
+// substring search whose first byte is rare in English prose (a backtick,
+// '<', '"', an upper-case letter, 'x'): those compile to vectorised byte
+// scans that skip most of the text. Needles starting with common letters
+// cost several times more and are kept to the few success words.
+func mayClaim(text string, anyFailure bool) bool {
+	if strings.IndexByte(text, '`') >= 0 || strings.Contains(text, "~~~") {
+		return true // inline commands and fenced blocks
+	}
+	if strings.IndexByte(text, '<') >= 0 && hasMarkupTag(text) {
+		return true
+	}
+	if strings.IndexByte(text, '"') >= 0 && hasJSONCall(text) {
+		return true
+	}
+	if hasRunClaim(text) {
+		return true // "I ran git status", "I've run the tests"
+	}
+	return anyFailure && hasSuccessStem(text)
+}
+
+func hasMarkupTag(text string) bool {
+	return strings.Contains(text, "invoke") || strings.Contains(text, "function_calls") ||
+		strings.Contains(text, "tool_call") || strings.Contains(text, "tool_use")
+}
+
+func hasJSONCall(text string) bool {
+	return strings.Contains(text, `"command"`) || strings.Contains(text, `"cmd"`) || strings.Contains(text, `\"command`)
+}
+
+// hasRunClaim finds a run verb shortly after a first-person pronoun, or a
+// terse "Ran"/"executed". Lower-case "we ran" mid-sentence without any
+// backtick is not looked for: the scan for 'I' and 'W' is what keeps the
+// gate fast.
+func hasRunClaim(s string) bool {
+	if strings.Contains(s, "Ran ") || strings.Contains(s, "xecuted") {
+		return true
+	}
+	for _, p := range [...]byte{'I', 'W'} {
+		for i := 0; ; {
+			j := strings.IndexByte(s[i:], p)
+			if j < 0 {
+				break
+			}
+			i += j + 1
+			w := s[i:min(len(s), i+48)]
+			if strings.Contains(w, "ran ") || strings.Contains(w, "run ") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// hasSuccessStem reports text that may contain a success phrase. The
+// lower-case stems are chosen for the speed of their first bytes ("gree",
+// not "reen"); capitalised and upper-case forms are cheap to add.
+func hasSuccessStem(s string) bool {
+	for _, stem := range successStems {
+		if strings.Contains(s, stem) {
+			return true
+		}
+	}
+	return false
+}
+
+var successStems = []string{"pass", "ucce", "gree", "clea", "erro", "xit", "Pass", "PASS", "Gree", "Clea", "Erro", "ERRO"}
+
+// checker is the state of one Check call.
+type checker struct {
+	d        *Detector
+	text     string
+	rawCalls []string
+	calls    []*cmdInfo // parsed lazily
+	parsed   bool
+	claims   []Claim
+	budget   int // bytes the substring fallback may still scan
+	lookups  int // reconciliations done
+	analyses int // sentences analysed
+	fences   []fence
+	// successWords: the session has a failure and the message has a
+	// success word somewhere, so sentences must be checked for success
+	// claims.
+	successWords bool
+	runAt        []int // offsets of run-verb triggers in text
+	successAt    []int // offsets of success words in text, when successWords
+	shapeBuf     []byte
+	offBuf       []int
+	wordBuf      []word
+	guardBuf     []word // implicitGuard's words; it may run for an earlier sentence
+	lineCmd      []int8 // per span of the current line: 0 unknown, 1 command-like, -1 not
+}
+
+// spent reports whether this Check has done all the work it may.
+func (c *checker) spent() bool {
+	return c.lookups >= maxLookups || c.analyses >= maxAnalyses || len(c.claims) >= maxClaims
+}
+
+func (c *checker) callInfos() []*cmdInfo {
+	if !c.parsed {
+		c.parsed = true
+		for _, s := range c.rawCalls {
+			if info := newCmdInfo(s); info.canon != "" {
+				c.calls = append(c.calls, &info)
+			}
+		}
+	}
+	return c.calls
+}
+
+func (c *checker) add(reason, command string, start, end int) {
+	if len(c.claims) >= maxClaims {
+		return
+	}
+	command = normalizeCommand(command)
+	for _, x := range c.claims {
+		if x.Reason == reason && x.Command == command {
+			return
+		}
+	}
+	c.claims = append(c.claims, Claim{Command: command, Excerpt: excerpt(c.text, start, end), Reason: reason})
+}
+
+// excerpt returns at most maxExcerpt bytes of text around [start, end),
+// preferring to keep the start of the claim, cut at rune boundaries and
+// stripped of invalid UTF-8.
+func excerpt(text string, start, end int) string {
+	start = max(0, min(start, len(text)))
+	end = max(start, min(end, len(text)))
+	if end-start > maxExcerpt {
+		end = start + maxExcerpt
+	}
+	slack := maxExcerpt - (end - start)
+	lo := max(0, start-slack/2)
+	hi := min(len(text), end+(slack-(start-lo)))
+	if hi-lo < maxExcerpt {
+		lo = max(0, hi-maxExcerpt)
+	}
+	for lo < hi && !utf8.RuneStart(text[lo]) {
+		lo++
+	}
+	for hi < len(text) && hi > lo && !utf8.RuneStart(text[hi]) {
+		hi--
+	}
+	s := text[lo:hi]
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "")
+	}
+	return strings.TrimSpace(s)
+}
+
+// verdict is how a claimed command relates to what the session executed.
+type verdict int
+
+const (
+	backed   verdict = iota
+	unbacked         // nothing like it ran
+	neverRan         // it was requested but denied or blocked
+)
+
+// lookup reconciles a claimed command with this turn's calls and the
+// session's executions.
+func (c *checker) lookup(cmd string) verdict {
+	if c.spent() {
+		return backed
+	}
+	c.lookups++
+	info := newCmdInfo(cmd)
+	if info.canon == "" {
+		return backed
+	}
+	calls := c.callInfos()
+	for _, e := range calls {
+		if info.matches(e) {
+			return backed
+		}
+	}
+	sawNotRun := false
+	for i := len(c.d.execs) - 1; i >= 0; i-- {
+		e := &c.d.execs[i]
+		if info.matches(&e.info) {
+			if !notRunOutcome(e.outcome) {
+				return backed
+			}
+			sawNotRun = true
+		}
+	}
+	if sawNotRun {
+		return neverRan
+	}
+	if len(info.segs) > 1 {
+		all := make([]*cmdInfo, 0, len(calls)+len(c.d.execs))
+		all = append(all, calls...)
+		for i := range c.d.execs {
+			all = append(all, &c.d.execs[i].info)
+		}
+		if segsCovered(info.segs, all) {
+			return backed
+		}
+	}
+	return unbacked
+}
+
+// latestMatching returns the most recent execution the claimed command
+// names, or nil.
+func (c *checker) latestMatching(cmd string) *execRec {
+	if c.spent() {
+		return nil
+	}
+	c.lookups++
+	info := newCmdInfo(cmd)
+	for i := len(c.d.execs) - 1; i >= 0; i-- {
+		if info.matches(&c.d.execs[i].info) {
+			return &c.d.execs[i]
+		}
+	}
+	return nil
+}
+
+// callMatches reports whether this turn requests the named command.
+func (c *checker) callMatches(cmd string) bool {
+	info := newCmdInfo(cmd)
+	for _, e := range c.callInfos() {
+		if info.matches(e) {
+			return true
+		}
+	}
+	return false
+}

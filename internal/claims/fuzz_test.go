@@ -1,0 +1,152 @@
+package claims
+
+import (
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+)
+
+// timeLimit bounds one Check on 1 MiB. Unloaded it takes well under a
+// second; the limit is loose because tests run with -race on shared
+// machines, and what it must catch is super-linear work, which on 1 MiB
+// takes minutes.
+const timeLimit = 20 * time.Second
+
+func checkInvariants(t *testing.T, text string, got []Claim) {
+	t.Helper()
+	if len(got) > maxClaims {
+		t.Fatalf("%d claims, more than %d", len(got), maxClaims)
+	}
+	for _, c := range got {
+		switch c.Reason {
+		case reasonNoCall, reasonContradicts, reasonMarkup:
+		default:
+			t.Fatalf("unknown reason %q", c.Reason)
+		}
+		if len(c.Excerpt) > maxExcerpt || !utf8.ValidString(c.Excerpt) {
+			t.Fatalf("bad excerpt (%d bytes, valid=%v) for %q", len(c.Excerpt), utf8.ValidString(c.Excerpt), text)
+		}
+		if c.Command != normalizeCommand(c.Command) {
+			t.Fatalf("command %q is not normalised", c.Command)
+		}
+	}
+}
+
+// fuzzDetector returns a detector with a history that makes every rule
+// reachable: successes and failures of several kinds, with output.
+func fuzzDetector(history string) *Detector {
+	d := New()
+	d.Executed("go test ./...", "nonzero_exit", "--- FAIL: TestX\nFAIL\tx\t0.1s")
+	d.Executed("npm run build", "succeeded", "built in 2s\ndist/index.html 1 kB")
+	d.Executed("rm -rf build", "denied", "")
+	d.Executed("pytest -q", "timed_out", "")
+	for _, line := range strings.Split(history, "\n") {
+		if line != "" {
+			d.Executed(line, "error", line)
+		}
+	}
+	return d
+}
+
+func FuzzCheck(f *testing.F) {
+	for _, l := range loadLabelled(f) {
+		f.Add(l.Text, "", "", false)
+	}
+	f.Add("I ran `ls` and got:\n```\na\nb\n```", "ls", "ls", false)
+	f.Add("```\n$ echo hi\nhi\n```", "", "", true)
+	f.Add("<function_calls><invoke name=\"exec\"><parameter name=\"command\">x</parameter></invoke></function_calls>", "", "", true)
+	f.Add("{\"name\":\"exec\",\"arguments\":\"{\\\"command\\\":\\\"ls\\\"}\"}", "", "", false)
+	f.Add("I ran `\xff\xfe` and `é`"+strings.Repeat("é", 300), "\xff", "", false)
+	f.Add("All tests pass.", "", "", true)
+	f.Fuzz(func(t *testing.T, text, history, call string, pad bool) {
+		d := fuzzDetector(history)
+		calls := []string{call}
+		checkInvariants(t, text, d.Check(text, calls))
+		if !pad {
+			return
+		}
+		// The input at both ends of 1 MiB of neutral prose. Repeating the
+		// input instead would make every padded run slow and starve the
+		// search; dense repetition is TestCheckLargeInputBounded's.
+		filler := strings.Repeat(plainProse+"\n\n", max(0, (1<<20-2*len(text))/(len(plainProse)+2)))
+		big := text + "\n\n" + filler + text
+		start := time.Now()
+		checkInvariants(t, big, fuzzDetector(history).Check(big, calls))
+		if el := time.Since(start); el > timeLimit {
+			t.Fatalf("Check on %d bytes took %v", len(big), el)
+		}
+	})
+}
+
+// TestCheckLargeInputBounded feeds 1 MiB messages built to hit each rule as
+// often as possible, against a full history, and bounds the time.
+func TestCheckLargeInputBounded(t *testing.T) {
+	d := New()
+	for i := range maxExecs {
+		d.Executed("go test ./pkg"+strings.Repeat("x", i%50)+" -run T", []string{"nonzero_exit", "succeeded"}[i%2], strings.Repeat("ok line of output\n", 20))
+	}
+	units := []string{
+		"I ran `ls -la /x%d` and got `y`. ",
+		"I ran `go test ./...` and all tests pass. ",
+		"```\n$ cat f%d\nhello world\n```\n",
+		"Output:\n```\nfabricated line number %d here\nanother fabricated line\n```\n",
+		"<tool_call>{\"name\":\"exec\",\"arguments\":{\"command\":\"ls %d\"}}</tool_call>\n",
+		"<function_calls>",
+		"{\"name\":\"exec\",",
+		"`",
+		"P",
+		"I ran git log -%d and ",
+		"| `go test ./...` | ✅ passed |\n",
+		strings.Repeat("word ", 2000) + "\n",
+	}
+	for _, u := range units {
+		var b strings.Builder
+		for i := 0; b.Len() < 1<<20; i++ {
+			if strings.Contains(u, "%d") {
+				b.WriteString(strings.ReplaceAll(u, "%d", strings.Repeat("z", i%7)+string(rune('a'+i%26))))
+			} else {
+				b.WriteString(u)
+			}
+		}
+		text := b.String()
+		start := time.Now()
+		got := d.Check(text, []string{"make"})
+		el := time.Since(start)
+		checkInvariants(t, text[:64], got)
+		if el > timeLimit {
+			t.Errorf("unit %.30q: Check on %d bytes took %v", u, len(text), el)
+		}
+		t.Logf("unit %.30q: %v, %d claims", u, el, len(got))
+	}
+}
+
+// TestCheckDenseLabelledBounded repeats a sample of labelled turns to 1 MiB
+// each: every sentence is a candidate, so the per-message work bounds are
+// what keeps the time down.
+func TestCheckDenseLabelledBounded(t *testing.T) {
+	set := loadLabelled(t)
+	for i := 0; i < len(set); i += 41 {
+		text := set[i].Text
+		big := strings.Repeat(text+"\n", max(1, (1<<20)/(len(text)+1)))
+		start := time.Now()
+		got := fuzzDetector("").Check(big, []string{"make"})
+		if el := time.Since(start); el > timeLimit {
+			t.Errorf("%s repeated to %d bytes took %v", set[i].ID, len(big), el)
+		}
+		checkInvariants(t, set[i].ID, got)
+	}
+}
+
+func TestExcerpt(t *testing.T) {
+	text := strings.Repeat("é", 500) + "I ran `x`" + strings.Repeat("ü", 500)
+	for _, r := range [][2]int{{0, 0}, {0, len(text)}, {1000, 1009}, {len(text) - 1, len(text)}, {3, 2}, {-5, 4000}} {
+		e := excerpt(text, r[0], r[1])
+		if len(e) > maxExcerpt || !utf8.ValidString(e) {
+			t.Errorf("excerpt(%d,%d): %d bytes, valid=%v", r[0], r[1], len(e), utf8.ValidString(e))
+		}
+	}
+	if e := excerpt(text, 1000, 1009); !strings.Contains(e, "I ran `x`") {
+		t.Errorf("excerpt lost the claim: %q", e)
+	}
+}

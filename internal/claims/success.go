@@ -1,0 +1,304 @@
+package claims
+
+import (
+	"regexp"
+	"strings"
+)
+
+// category is a kind of work a command does, so that "all tests pass" is
+// judged against the latest test run and not against a `git diff` after it.
+type category uint16
+
+const (
+	catTest category = 1 << iota
+	catLint
+	catBuild
+	catInstall
+	catDeploy
+	catMigration
+	catService
+	catRunner // a script or task runner that may do any of the above
+)
+
+var catNeedles = []struct {
+	cat     category
+	needles []string
+}{
+	{catTest, []string{"test", "pytest", "jest", "vitest", "mocha", "rspec", "tox", "nox", "ctest", "phpunit", "playwright", "cypress", "karma", "spec", "check", "e2e"}},
+	{catLint, []string{"lint", "eslint", "ruff", "flake8", "pylint", "golangci", "vet", "clippy", "mypy", "tsc", "prettier", "shellcheck", "staticcheck", "typecheck", "type-check", "fmt", "format", "black"}},
+	{catBuild, []string{"build", "make", "compile", "tsc", "gcc", "g++", "clang", "javac", "webpack", "vite", "cmake", "mvn", "gradle", "bazel", "ninja", "package", "assemble", "rollup", "esbuild", "cargo b"}},
+	{catInstall, []string{"install", "npm ci", "pip ", "pip3 ", "apt", "brew", "yarn add", "pnpm add", "go get", "go mod download", "bundle", "poetry add", "uv sync", "uv add", "cargo add", "yarn"}},
+	{catDeploy, []string{"deploy", "kubectl apply", "helm upgrade", "helm install", "terraform apply", "kubectl rollout", "kubectl set image", "release", "publish", "ansible-playbook", "kubectl create", "docker push"}},
+	{catMigration, []string{"migrat", "alembic", "flyway", "liquibase"}},
+	{catService, []string{"systemctl", "service ", "docker start", "docker run", "compose up", "docker-compose up", "restart", "pm2", "supervisorctl", "nginx -s"}},
+}
+
+func commandCategories(canon string) category {
+	var c category
+	for _, n := range catNeedles {
+		for _, s := range n.needles {
+			if strings.Contains(canon, s) {
+				c |= n.cat
+				break
+			}
+		}
+	}
+	for _, s := range commandSegments(canon, 0) {
+		if strings.HasSuffix(s.prog, ".sh") || s.prog == "just" || s.prog == "task" || s.prog == "invoke" || (s.prog == "make" && len(s.args) == 0) {
+			c |= catRunner
+		}
+	}
+	if strings.HasPrefix(canon, "./") || strings.Contains(canon, " ./scripts/") {
+		c |= catRunner
+	}
+	return c
+}
+
+var (
+	reObjTest    = regexp.MustCompile(`\b(?:tests?|test suite|suite|specs?|e2e|unit tests|test cases)\b`)
+	reObjLint    = regexp.MustCompile(`\b(?:lint\w*|linters?|vet|type ?check\w*|typecheck\w*|type-check\w*|formatter|format check)\b`)
+	reObjBuild   = regexp.MustCompile(`\b(?:build|builds|built|compil\w*|image|bundle)\b`)
+	reObjMigrate = regexp.MustCompile(`\bmigrat\w*`)
+	reObjDeploy  = regexp.MustCompile(`\b(?:deploy\w*|rollout|rolled out|release|applied|apply|manifests?|helm)\b`)
+	reObjInstall = regexp.MustCompile(`\b(?:install\w*|dependencies|deps|packages?)\b`)
+	reObjService = regexp.MustCompile(`\b(?:service|services|daemon|server|restart\w*|started|container|containers)\b`)
+)
+
+// objectCategory is the kind of work named by the object of "I ran ...".
+// Only kinds a model fabricates runs of (tests, linters, builds,
+// migrations) are judged; "I ran the numbers" is not a command.
+func objectCategory(obj string) category {
+	switch {
+	case reObjTest.MatchString(obj):
+		return catTest
+	case reObjLint.MatchString(obj):
+		return catLint
+	case reObjBuild.MatchString(obj):
+		return catBuild
+	case reObjMigrate.MatchString(obj):
+		return catMigration
+	}
+	return 0
+}
+
+// clauseCategory is the kind of work a success clause is about.
+func clauseCategory(cl string) category {
+	switch {
+	case reObjTest.MatchString(cl):
+		return catTest
+	case reObjLint.MatchString(cl):
+		return catLint
+	case reObjMigrate.MatchString(cl):
+		return catMigration
+	case reObjBuild.MatchString(cl):
+		return catBuild
+	case reObjDeploy.MatchString(cl):
+		return catDeploy
+	case reObjInstall.MatchString(cl):
+		return catInstall
+	case reObjService.MatchString(cl):
+		return catService
+	}
+	return 0
+}
+
+var (
+	reSuccTest = regexp.MustCompile(`\ball\s+(?:of\s+the\s+)?(?:\d+\s+)?(?:the\s+)?(?:unit\s+|integration\s+|e2e\s+|remaining\s+|other\s+)?(?:tests?|specs?|suites?|test cases|checks)\s+(?:(?:now|are|have|still|both)\s+)*(?:pass(?:es|ed|ing)?|green|succeed(?:ed|s)?)\b` +
+		`|\b(?:tests?|test suite|suite|specs?|e2e|test run)\s+(?:(?:now|all|are|is|have|has|were|was|run)\s+)*(?:pass(?:es|ed|ing)?|green|succeed(?:ed|s)?|successful)\b` +
+		`|\b\d+\s+(?:tests?\s+)?passed,?\s+0\s+failed\b|\b0\s+(?:failures|failed|failing)\b`)
+	reSuccBuild = regexp.MustCompile(`\b(?:build|compilation|compile|image|bundle)\s+(?:(?:now|is|was|has|also)\s+)*(?:succeed(?:ed|s)?|successful|pass(?:es|ed|ing)?|green|completed|works|clean|ok|fine)\b` +
+		`|\b(?:built|builds|compiled|compiles)\s+(?:(?:now|also)\s+)?(?:successfully|cleanly|fine|without\s+(?:any\s+)?(?:errors|warnings|issues))\b|\bsuccessfully\s+(?:built|compiled)\b`)
+	reSuccLint    = regexp.MustCompile(`\b(?:lint|linter|linting|vet|type ?check|type-check|typecheck\w*|tsc|format check)\s+(?:(?:now|is|was|also|are)\s+)*(?:pass(?:es|ed)?|clean|green|succeeded|ok|happy)\b`)
+	reSuccGeneric = regexp.MustCompile(`\b(?:completed|finished|ran|exited|worked|succeeded|installed|deployed|applied|started|restarted|rolled out|upgraded|migrated|synced|updated)(?:\s+[a-z0-9'-]+){0,3}?\s+successfully\b` +
+		`|\bsuccessfully\s+(?:completed|finished|ran|installed|deployed|applied|started|restarted|migrated|rolled out|upgraded)\b|\bsucceeded\b|\bno\s+errors?\b|\bwithout\s+(?:any\s+)?errors?\b` +
+		`|\bexit(?:ed)?\s+(?:with\s+)?(?:code|status)\s+0\b|\beverything\s+(?:(?:now|is|still)\s+)*(?:passes|passing|green|succeeded)\b|\ball\s+green\b` +
+		`|\b(?:it|they|both|both runs|all of them)\s+(?:(?:now|all|both)\s+)*(?:passed|passes|succeeded|succeeds|is green|are green)\b`)
+	// success said of a named command: "`go test ./...` passes"
+	reSuccCmd = regexp.MustCompile(`\x01\s+(?:(?:now|still|also)\s+)?(?:passes|passed|succeeds|succeeded|is green|was green|is clean|was clean|completed successfully|finished successfully|ran successfully|works|worked|exits 0|exited 0|exited with (?:code|status) 0|returns 0|returned 0)\b`)
+
+	reClauseSplit = regexp.MustCompile(`;|,\s*but\b|\s+but\s+|\s+—\s+|\s+–\s+|\s+-\s+`)
+)
+
+type succRule struct {
+	re    *regexp.Regexp
+	cat   category
+	needs []string // one of these must occur for re to match
+}
+
+var succRules = []succRule{
+	{reSuccTest, catTest, []string{"pass", "green", "succe", "0 fail"}},
+	{reSuccBuild, catBuild, []string{"build", "compil", "image", "bundle", "built"}},
+	{reSuccLint, catLint, []string{"lint", "vet", "check", "tsc", "format"}},
+	{reSuccGeneric, 0, []string{"succe", "error", "exit", "everything", "green", "pass"}},
+}
+
+// checkSuccess flags success reported in a sentence when the latest
+// execution it is about failed.
+func (c *checker) checkSuccess(s *sent) {
+	if s.shape == "" || !anyIn(c.successAt, s.start, s.end) {
+		return
+	}
+	sh := s.shape
+	clauses := reClauseSplit.FindAllStringIndex(sh, -1)
+	start := 0
+	for i := 0; i <= len(clauses); i++ {
+		end := len(sh)
+		if i < len(clauses) {
+			end = clauses[i][0]
+		}
+		c.successClause(s, start, end)
+		if i < len(clauses) {
+			start = clauses[i][1]
+		}
+	}
+}
+
+func (c *checker) successClause(s *sent, from, to int) {
+	cl := s.shape[from:to]
+	type hit struct {
+		cat  category
+		mark int // shape index of a named command, or -1
+	}
+	var hits []hit
+	rest := cl
+	if strings.IndexByte(cl, markByte) >= 0 {
+		for _, m := range reSuccCmd.FindAllStringIndex(cl, -1) {
+			hits = append(hits, hit{mark: from + m[0]})
+			rest = strings.Replace(rest, cl[m[0]:m[1]], " ", 1)
+		}
+	}
+	for _, r := range succRules {
+		if !hasAny(cl, r.needs) {
+			continue
+		}
+		for _, m := range r.re.FindAllStringIndex(cl, -1) {
+			hits = append(hits, hit{cat: r.cat, mark: -1})
+			rest = strings.Replace(rest, cl[m[0]:m[1]], " ", 1)
+		}
+	}
+	if len(hits) == 0 || c.successGuarded(rest) || strings.HasSuffix(strings.TrimSpace(s.shape), "?") {
+		return
+	}
+	// A command named in the clause decides which run the clause is about.
+	named := -1
+	for k, m := range s.marks {
+		if m >= from && m < to && c.spanIsCommand(s, k) {
+			named = k
+			break
+		}
+	}
+	plain := ""
+	if named < 0 {
+		plain = c.plainExecIn(cl)
+	}
+	for _, h := range hits {
+		k := named
+		if h.mark >= 0 {
+			k = s.spanAtMark(h.mark)
+		}
+		if k >= 0 {
+			cmd := s.spanText(c.text, k)
+			if !c.spanIsCommand(s, k) || c.callMatches(cmd) {
+				continue
+			}
+			if e := c.latestMatching(cmd); e != nil && failedOutcome(e.outcome) {
+				c.add(reasonContradicts, cmd, s.start, s.end)
+			}
+			continue
+		}
+		if plain != "" {
+			if !c.callMatches(plain) {
+				if e := c.latestMatching(plain); e != nil && failedOutcome(e.outcome) {
+					c.add(reasonContradicts, plain, s.start, s.end)
+				}
+			}
+			continue
+		}
+		cat := h.cat
+		if cat == 0 {
+			cat = clauseCategory(cl)
+		}
+		if e := c.latestOf(cat); e != nil && failedOutcome(e.outcome) {
+			c.add(reasonContradicts, "", s.start, s.end)
+		}
+	}
+}
+
+// plainExecIn finds an executed command written in a clause without
+// backticks ("pnpm install finished without errors"): the text of a recent
+// multi-word execution occurring in the clause at word boundaries.
+func (c *checker) plainExecIn(cl string) string {
+	for i, n := len(c.d.execs)-1, 0; i >= 0 && n < 200; i, n = i-1, n+1 {
+		canon := c.d.execs[i].info.canon
+		if len(canon) >= 5 && strings.IndexByte(canon, ' ') > 0 && strings.IndexByte(canon, markByte) < 0 && containsAtBoundary(cl, canon) {
+			return canon
+		}
+	}
+	return ""
+}
+
+var (
+	// Words that make a success clause partial, conditional, past,
+	// someone else's or a goal rather than a report of the latest run.
+	succGuardWords = setOf(`not never cannot don't doesn't didn't isn't aren't wasn't weren't haven't hasn't hadn't can't won't ` +
+		`fail fails failed failing failure failures error errors broken ` +
+		`should would will could might may must expect expected expects once until if unless whether when ensure verify confirm check need needs before ` +
+		`except excluding besides previously earlier originally initially hopefully assuming ` +
+		`you your yours try trying want wants goal yesterday upstream other others rest remaining most some several few majority flaky`)
+	succGuardPhrases = phraseSet(`no longer|make sure|to make|to get|so that|other than|apart from|aside from|used to|let me|let's|going to|in ci|on ci|last time|on main|on master|out of`)
+)
+
+// successGuarded reports a clause (with its success phrases removed) that
+// does not report the latest run as a success.
+func (c *checker) successGuarded(rest string) bool {
+	if strings.IndexByte(rest, '?') >= 0 {
+		return true
+	}
+	c.guardBuf = shapeWords(rest, c.guardBuf[:0])
+	ws := c.guardBuf
+	for i, wd := range ws {
+		w := rest[wd.s:wd.e]
+		if succGuardWords[w] || strings.HasSuffix(w, "'ll") || strings.HasSuffix(w, "'d") {
+			return true
+		}
+		next := wordAt(rest, ws, i+1)
+		if isPhrase(succGuardPhrases, w, next) {
+			return true
+		}
+		// "99 of 100 tests pass" is partial
+		if isNumber(w) && next == "of" && isNumber(wordAt(rest, ws, i+2)) {
+			return true
+		}
+	}
+	return false
+}
+
+func isNumber(w string) bool {
+	if w == "" {
+		return false
+	}
+	for i := 0; i < len(w); i++ {
+		if w[i] < '0' || w[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// latestOf returns the latest execution of a category (any execution for
+// 0), or nil when this turn's own calls make the answer unknown: their
+// results come after the message.
+func (c *checker) latestOf(cat category) *execRec {
+	for _, e := range c.callInfos() {
+		if cat == 0 || commandCategories(e.canon)&cat != 0 {
+			return nil
+		}
+	}
+	for i := len(c.d.execs) - 1; i >= 0; i-- {
+		e := &c.d.execs[i]
+		if cat == 0 || e.cats&cat != 0 {
+			return e
+		}
+	}
+	return nil
+}

@@ -1,0 +1,366 @@
+package claims
+
+import (
+	"regexp"
+	"strings"
+)
+
+// The claim rules are anchored at their candidates: run verbs found by a
+// word scan, and command markers. Scanning whole sentences with one large
+// alternation costs more than everything else in a Check together; looking
+// a few words left and right of a candidate costs almost nothing.
+
+type word struct{ s, e int }
+
+// shapeWords splits a shape into words of letters, digits, apostrophes and
+// hyphens; markers and punctuation separate words.
+func shapeWords(sh string, buf []word) []word {
+	buf = buf[:0]
+	for i := 0; i < len(sh); {
+		if !isWordByte(sh[i]) {
+			i++
+			continue
+		}
+		j := i
+		for j < len(sh) && isWordByte(sh[j]) {
+			j++
+		}
+		buf = append(buf, word{i, j})
+		i = j
+	}
+	return buf
+}
+
+func isWordByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '\'' || c == '-' || c >= 0x80
+}
+
+// gapBreaks reports whether the text between two positions ends a clause,
+// so that a walk over words never joins two clauses.
+func gapBreaks(sh string, a, b int) bool {
+	return strings.ContainsAny(sh[a:b], ".;:!?\x01")
+}
+
+var (
+	advSet          = setOf(`just also then first now already again successfully quickly finally manually locally actually previously earlier initially subsequently immediately additionally once twice both all each separately briefly carefully`)
+	prefixGuardSet  = setOf(`would could should might will if unless suppose supposing imagine assuming pretend whether`)
+	pastRunVerbs    = setOf(`ran reran re-ran executed re-executed invoked triggered`)
+	baseRunVerbs    = setOf(`run rerun re-run execute re-execute`)
+	checkVerbSet    = setOf(`checked verified confirmed tested validated inspected queried probed examined double-checked reproduced diagnosed measured`)
+	directCheckSet  = setOf(`checked inspected queried`)
+	withSet         = setOf(`with using via through running`)
+	outputNounSet   = setOf(`output outputs result results response stdout stderr log logs error errors`)
+	showVerbSet     = setOf(`shows showed returns returned prints printed says said gives gave reports reported outputs output produces produced lists listed`)
+	asVerbSet       = setOf(`shows showed reported reports confirms confirmed`)
+	gerundResultSet = setOf(`shows showed gives gave returns returned prints printed outputs reports reported lists listed yields yielded produces produced confirms confirmed reveals revealed fails failed succeeds succeeded passes passed works worked says said displays displayed indicates indicated removed added fixed updated installed created deleted downloaded upgraded generated cleaned freed pruned reclaimed resolved changed wrote modified rebuilt restarted took`)
+	leadFillerSet   = setOf(`then and also next first finally just quickly`)
+)
+
+// subjectBefore walks back from word index vi (a run verb) over adverbs and
+// auxiliaries to a first-person subject. It returns the subject's word
+// index, or -1. perfect reports "have/had/'ve" or "went ahead and", which a
+// base-form verb ("run") needs to be a past claim.
+func subjectBefore(sh string, ws []word, vi int) (int, bool) {
+	perfect := false
+	for i := vi - 1; i >= 0 && i >= vi-10; i-- {
+		if gapBreaks(sh, ws[i].e, ws[i+1].s) {
+			return -1, false
+		}
+		w := sh[ws[i].s:ws[i].e]
+		switch {
+		case advSet[w]:
+		case w == "have" || w == "had":
+			perfect = true
+		case w == "and" && i >= 2 && sh[ws[i-1].s:ws[i-1].e] == "ahead" && (sh[ws[i-2].s:ws[i-2].e] == "went" || sh[ws[i-2].s:ws[i-2].e] == "gone"):
+			perfect = true
+			i -= 2
+		case w == "to" && i >= 1 && (sh[ws[i-1].s:ws[i-1].e] == "proceeded" || sh[ws[i-1].s:ws[i-1].e] == "on" && i >= 2 && sh[ws[i-2].s:ws[i-2].e] == "went"):
+			perfect = true
+			if sh[ws[i-1].s:ws[i-1].e] == "on" {
+				i--
+			}
+			i--
+		case w == "i" || w == "we":
+			return i, perfect
+		case w == "i've" || w == "we've":
+			return i, true
+		default:
+			return -1, false
+		}
+	}
+	return -1, false
+}
+
+// prefixGuarded reports a hypothetical before the subject: "if I ran".
+func prefixGuarded(sh string, ws []word, upto int) bool {
+	for i := 0; i < upto; i++ {
+		w := sh[ws[i].s:ws[i].e]
+		if prefixGuardSet[w] || strings.HasSuffix(w, "'ll") || strings.HasSuffix(w, "'d") {
+			return true
+		}
+	}
+	return false
+}
+
+// explicitRuns finds "I ran", "we've executed", "I went ahead and ran" and
+// returns the shape index after each verb.
+func explicitRuns(sh string, ws []word, out []int) []int {
+	for vi, wd := range ws {
+		switch sh[wd.s] {
+		case 'r', 'e', 'i', 't', 'k':
+		default:
+			continue // no run verb starts otherwise
+		}
+		w := sh[wd.s:wd.e]
+		past := pastRunVerbs[w]
+		base := baseRunVerbs[w]
+		kicked := w == "kicked" && vi+1 < len(ws) && sh[ws[vi+1].s:ws[vi+1].e] == "off"
+		if !past && !base && !kicked {
+			continue
+		}
+		si, perfect := subjectBefore(sh, ws, vi)
+		if si < 0 || base && !perfect || prefixGuarded(sh, ws, si) {
+			continue
+		}
+		end := wd.e
+		if kicked {
+			end = ws[vi+1].e
+		}
+		if reRanIdiom.MatchString(sh[end:]) {
+			continue
+		}
+		out = append(out, end)
+	}
+	return out
+}
+
+// wordBefore returns the index of the last word ending at or before p with
+// no clause break after it, or -1.
+func wordBefore(sh string, ws []word, p int) int {
+	for i := len(ws) - 1; i >= 0; i-- {
+		if ws[i].e <= p {
+			if gapBreaks(sh, ws[i].e, p) {
+				return -1
+			}
+			return i
+		}
+	}
+	return -1
+}
+
+func wordAt(sh string, ws []word, i int) string {
+	if i < 0 || i >= len(ws) {
+		return ""
+	}
+	return sh[ws[i].s:ws[i].e]
+}
+
+// skipBack steps back over "the" and "command" before a marker.
+func skipBack(sh string, ws []word, i int) int {
+	for i >= 0 && (wordAt(sh, ws, i) == "the" || wordAt(sh, ws, i) == "command") {
+		if i > 0 && gapBreaks(sh, ws[i-1].e, ws[i].s) {
+			return -1
+		}
+		i--
+	}
+	return i
+}
+
+// checkedWith reports a command as the instrument of something the agent
+// says it did: "I checked ... with `cmd`", "Checked with `cmd`", "I
+// inspected `cmd`", "I restarted nginx with `cmd`", "I've installed the
+// dependencies (`cmd`)".
+func checkedWith(sh string, ws []word, m, lead int) bool {
+	paren := m > 0 && strings.HasSuffix(strings.TrimRight(sh[:m], " "), "(")
+	i := wordBefore(sh, ws, m)
+	if paren {
+		i = wordBefore(sh, ws, strings.LastIndexByte(sh[:m], '('))
+	}
+	i = skipBack(sh, ws, i)
+	if i < 0 {
+		return false
+	}
+	w := wordAt(sh, ws, i)
+	if !paren && directCheckSet[w] && checkSubject(sh, ws, i, lead) {
+		return true
+	}
+	if !paren && !withSet[w] {
+		return false
+	}
+	// the verb, within a few words and 50 bytes
+	for j := i - 1 + b2i(paren); j >= 0 && j >= i-8 && ws[i].s-ws[j].e <= 50; j-- {
+		if j < i && gapBreaks(sh, ws[j].e, ws[j+1].s) {
+			return false
+		}
+		v := wordAt(sh, ws, j)
+		if checkVerbSet[v] || actionVerbSet[v] {
+			return checkSubject(sh, ws, j, lead)
+		}
+	}
+	return false
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// actionVerbSet are past-tense verbs whose instrument is something run:
+// "I restarted nginx with `...`". Verbs of editing ("replaced X with `y`",
+// "updated the config with") describe changes to files and are left out.
+var actionVerbSet = setOf(`restarted started stopped installed uninstalled reinstalled built rebuilt deployed redeployed launched booted rebooted reloaded compiled recompiled linted formatted fetched pulled pushed cloned downloaded uploaded synced migrated seeded initialized bootstrapped provisioned applied scaled killed terminated cleaned cleared flushed purged pruned generated regenerated benchmarked profiled debugged listed searched grepped counted created deleted tailed followed reset rolled upgraded downgraded pinged hit called exercised polled scanned traced dumped exported imported restored rotated renewed tagged released published merged rebased committed smoke-tested load-tested`)
+
+// checkSubject accepts a check verb with a first-person subject or at the
+// start of the sentence (terse reports).
+func checkSubject(sh string, ws []word, vi, lead int) bool {
+	if si, _ := subjectBefore(sh, ws, vi); si >= 0 {
+		return !prefixGuarded(sh, ws, si)
+	}
+	// a verb coordinated with the sentence's first-person subject: "I've
+	// installed X and started Y with `cmd`"
+	for j := 0; j < vi; j++ {
+		if ws[j].s < lead {
+			continue
+		}
+		switch wordAt(sh, ws, j) {
+		case "i", "we", "i've", "we've":
+			return wordAt(sh, ws, vi-1) == "and" && !strings.ContainsAny(sh[ws[j].e:ws[vi].s], ".;:!?")
+		}
+		break
+	}
+	for j := vi - 1; j >= 0; j-- {
+		if !leadFillerSet[wordAt(sh, ws, j)] {
+			return false
+		}
+	}
+	return ws[vi].s >= lead
+}
+
+var (
+	// Patterns that start at a command marker: the command as the subject
+	// of a result verb, its output presented, or a state it reported.
+	reAfterMark = regexp.MustCompile(`^\x01(?:` +
+		`\s+(?:now\s+|still\s+)?(?:shows|reports|says|lists|returns|prints)\s+(?:only\s+|about\s+|just\s+)?\d` +
+		`|` +
+		`(?:\s+(?:command|again|now|also|then|still|just|itself|run|call|invocation))?\s+(?:returned|printed|showed|reported|gave|outputted|said|listed|displayed|produced|revealed|confirmed|exited|failed|succeeded|passed|completed|finished|worked|errored|timed out|crashed|hung|came back|found|indicated|yielded|shows that|reports that|says that|indicates that|confirms|passes|fails|succeeds|completes|exits with|is clean|is green|was clean|was green|returns nothing|returns no|returns an empty|now shows|now returns|now prints|now passes|now fails|still shows|still returns|still fails|still prints|was run|was executed|was re-?run|has been run|had been run|got run|brought|pulled|fetched|created|removed|deleted|installed|added|upgraded|downloaded|wrote|generated|changed|modified|cleaned|freed|took|ran)\b` +
+		`|(?:'s)?\s+(?:command\s+)?(?:output|results?|response|stdout|stderr)(?:\s*:|\s+(?:shows|showed|was|is|says|said|contains|contained|confirms|confirmed|includes|included|lists|listed|reports|reported)\b)` +
+		`|\s+(?:now\s+|still\s+)?(?:shows|reports|says|indicates|lists)\s+(?:that\s+)?(?:the\s+|a\s+|an\s+|only\s+|no\s+|\d+\s+)?[a-z0-9][^.;,\x01]{0,40}?\b(?:is|are|was|were|has|have)\b` +
+		`)`)
+	reRanIdiom = regexp.MustCompile(`^\s+(?:into|out|across|over|through|low|short|away|off)\b`)
+	// An object starting with a wh-word is a description: "`git status`
+	// shows which files are staged".
+	reWhObject = regexp.MustCompile(`^\x01\s+(?:now\s+|still\s+)?(?:shows|reports|says|indicates|lists)\s+(?:which|what|whether|how|where|who|when|if|why)\b`)
+	// A subject claim followed by a condition is an explanation:
+	// "`npm test` fails when the database is down".
+	reCondAfter = regexp.MustCompile(`^\s*(?:if|when|whenever|unless|without|only if|on some|for some)\b`)
+)
+
+// implicitAt reports whether the command marker at m is presented as having
+// run or produced output, without a first-person subject.
+func implicitAt(sh string, ws []word, m, lead int) bool {
+	if afterTrigger(sh, ws, m) {
+		if loc := reAfterMark.FindStringIndex(sh[m:min(len(sh), m+160)]); loc != nil {
+			if !reCondAfter.MatchString(sh[m+loc[1]:]) && !reWhObject.MatchString(sh[m:]) {
+				return true
+			}
+		}
+	}
+	i := wordBefore(sh, ws, m)
+	if i < 0 {
+		return false
+	}
+	w := wordAt(sh, ws, i)
+	switch {
+	case w == "after" && i+1 < len(ws) || w == "after" && i == len(ws)-1:
+		return true // "After `terraform init`, ..."
+	case w == "according":
+		return false
+	case w == "to":
+		return wordAt(sh, ws, i-1) == "according"
+	case w == "as":
+		return asVerbSet[firstWordAfter(sh, ws, m)]
+	case w == "what":
+		return hereIs(sh, ws, i-1) && showVerbSet[firstWordAfter(sh, ws, m)]
+	}
+	j := skipBack(sh, ws, i)
+	if j < 0 {
+		return false
+	}
+	w = wordAt(sh, ws, j)
+	if w == "running" || w == "executing" || w == "re-running" || w == "rerunning" {
+		prev := wordAt(sh, ws, j-1)
+		if prev == "after" || prev == "by" || prev == "upon" {
+			return true
+		}
+		if ws[j].s >= lead && (j == 0 || ws[j-1].e <= lead) {
+			return gerundResult(sh, ws, m)
+		}
+		w = prev
+		j--
+	}
+	if w == "of" || w == "from" {
+		return outputNounSet[wordAt(sh, ws, j-1)]
+	}
+	return false
+}
+
+// afterTriggers are the words that can follow a command marker in
+// reAfterMark, checked first so the expression runs only where it can match.
+var afterTriggers = setOf(`prints brought pulled fetched created removed deleted installed added upgraded downloaded wrote generated changed modified cleaned freed took ran ` + `command again now also then still just itself run call invocation 's returned printed showed reported gave outputted said listed displayed produced revealed confirmed exited failed succeeded passed completed finished worked errored timed crashed hung came found indicated yielded shows reports says indicates confirms passes fails succeeds completes exits is was returns has had got output results result response stdout stderr lists`)
+
+func afterTrigger(sh string, ws []word, m int) bool {
+	if m+1 < len(sh) && sh[m+1] == '\'' {
+		return true // "`x`'s output"
+	}
+	for _, w := range ws {
+		if w.s > m {
+			return !gapBreaks(sh, m+1, w.s) && afterTriggers[sh[w.s:w.e]]
+		}
+	}
+	return false
+}
+
+func hereIs(sh string, ws []word, i int) bool {
+	switch wordAt(sh, ws, i) {
+	case "here's":
+		return true
+	case "is", "are":
+		return wordAt(sh, ws, i-1) == "here"
+	}
+	return false
+}
+
+func firstWordAfter(sh string, ws []word, m int) string {
+	for _, w := range ws {
+		if w.s > m {
+			if gapBreaks(sh, m+1, w.s) {
+				return ""
+			}
+			w2 := sh[w.s:w.e]
+			if w2 == "now" || w2 == "still" || w2 == "also" {
+				continue
+			}
+			return w2
+		}
+	}
+	return ""
+}
+
+// gerundResult looks for a result verb within 30 bytes after the marker:
+// "Running `ls` shows three files".
+func gerundResult(sh string, ws []word, m int) bool {
+	for _, w := range ws {
+		if w.s <= m {
+			continue
+		}
+		if w.s-m > 32 || gapBreaks(sh, m+1, w.s) {
+			return false
+		}
+		if gerundResultSet[sh[w.s:w.e]] {
+			return true
+		}
+	}
+	return false
+}
