@@ -63,7 +63,7 @@ type Summary struct {
 	Tools          int64
 	Notices        int64
 	Claims         map[string]int64 // claims of execution not backed by one, by reason
-	OtherCalls     int64 // non-shell tool calls seen
+	OtherCalls     int64            // non-shell tool calls seen
 	Skipped        []Skipped
 	Problems       []Problem // first problems, for the report
 	ProblemCount   map[string]int64
