@@ -1,6 +1,8 @@
 package ledger
 
 import (
+	"bytes"
+	"encoding/json"
 	"strconv"
 	"unicode/utf8"
 )
@@ -182,6 +184,17 @@ func appendBody(dst []byte, b Body) ([]byte, bool) {
 				dst = append(dst, '}')
 			}
 			dst = append(dst, ']')
+		}
+		if v.Witness != nil {
+			// Rare and small: the reflective encoder keeps the map keys sorted.
+			var w bytes.Buffer
+			enc := json.NewEncoder(&w)
+			enc.SetEscapeHTML(false)
+			if err := enc.Encode(v.Witness); err != nil {
+				return dst, false
+			}
+			dst = append(dst, `,"witness":`...)
+			dst = append(dst, bytes.TrimSuffix(w.Bytes(), []byte("\n"))...)
 		}
 		dst = append(dst, `,"source":`...)
 		dst = appendSource(dst, &v.Source)

@@ -37,6 +37,7 @@ func TestAppendBodyMatchesEncodingJSON(t *testing.T) {
 	for _, b := range []Body{
 		&Exec{TS: "t", Runtime: "openclaw", Command: "a\nb \"c\" <&>", ExitCode: &one, DurationMs: &two, Output: Output{Text: "\x1b[31mred\u2028", Bytes: 9, SHA256: "ab", Truncated: true}, Findings: []Finding{{Rule: "r", Severity: "high", Message: "m"}}, Source: Source{Path: "p", Line: 3, Offset: 9, EntryID: "e"}},
 		&Exec{Outcome: "no_result"},
+		&Exec{Outcome: "succeeded", Witness: &Witness{Status: "matched", PID: 42, ExitCode: &one, Namespaces: map[string]uint64{"pid": 1, "net": 2}, Container: "abc"}},
 		&ExecUpdate{Outcome: "succeeded", ExitCode: &one, Output: &Output{Text: "x"}},
 		&ExecUpdate{Outcome: "denied"},
 	} {

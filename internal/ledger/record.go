@@ -73,11 +73,23 @@ type Exec struct {
 	Output        Output    `json:"output"`
 	Verdict       string    `json:"verdict"`
 	Findings      []Finding `json:"findings"`
+	Witness       *Witness  `json:"witness,omitempty"`
 	Source        Source    `json:"source"`
 }
 
 // Kind implements Body.
 func (*Exec) Kind() string { return KindExec }
+
+// Witness is what the kernel saw of an exec (run --witness): the shell process the
+// runtime spawned for it, matched by command, cwd and time.
+type Witness struct {
+	Status     string            `json:"status"` // matched, unmatched, unavailable
+	PID        int               `json:"pid,omitempty"`
+	ExitCode   *int              `json:"exit_code,omitempty"`
+	Namespaces map[string]uint64 `json:"namespaces,omitempty"`
+	Container  string            `json:"container,omitempty"`
+	HostNS     bool              `json:"host_namespaces,omitempty"`
+}
 
 // ExecUpdate is a later resolution of an earlier Exec; the latest one wins.
 type ExecUpdate struct {
@@ -213,6 +225,7 @@ type Record struct {
 	Output         *Output   `json:"output,omitempty"`
 	Verdict        string    `json:"verdict,omitempty"`
 	Findings       []Finding `json:"findings,omitempty"`
+	Witness        *Witness  `json:"witness,omitempty"`
 	Provider       string    `json:"provider,omitempty"`
 	Model          string    `json:"model,omitempty"`
 	Class          string    `json:"class,omitempty"`
