@@ -52,6 +52,10 @@ func (x *Index) Learn(r *Record) {
 		}
 	case KindClaim:
 		x.once[x.key(KindClaim, r.Runtime, r.Agent, r.Session, r.EntryID, r.Reason, r.ClaimedCommand)] = struct{}{}
+	case KindSource:
+		if r.Type == "era" {
+			x.once[x.key(KindSource, r.Type, r.Runtime, r.Agent, r.Path, r.Detail)] = struct{}{}
+		}
 	}
 }
 
@@ -96,6 +100,11 @@ func (x *Index) Admit(b Body) (Body, bool) {
 		return x.onceOnly(b, KindTool, v.Runtime, v.Agent, v.Session, v.CorrelationID)
 	case *ProviderError:
 		return x.onceOnly(b, KindProviderError, v.Runtime, v.Agent, v.Session, v.EntryID)
+	case *SourceChange:
+		if v.Type == "era" {
+			// One era record per agent and era: a change of era is news, a rescan is not.
+			return x.onceOnly(b, KindSource, v.Type, v.Runtime, v.Agent, v.Path, v.Detail)
+		}
 	case *Claim:
 		return x.onceOnly(b, KindClaim, v.Runtime, v.Agent, v.Session, v.EntryID, v.Reason, v.ClaimedCommand)
 	case *Notice:

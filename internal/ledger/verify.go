@@ -180,6 +180,12 @@ func decodeIdentity(line []byte, rec *Record) error {
 			str(&rec.Reason, v)
 		case "claimed_command":
 			str(&rec.ClaimedCommand, v)
+		case "type":
+			str(&rec.Type, v)
+		case "path":
+			str(&rec.Path, v)
+		case "detail":
+			str(&rec.Detail, v)
 		case "prev":
 			str(&rec.Prev, v)
 		case "source":

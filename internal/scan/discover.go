@@ -80,14 +80,33 @@ func classify(name string) (Class, string, string) {
 	return 0, "", "not a transcript file name"
 }
 
+// Sources is everything Discover found under a root.
+type Sources struct {
+	Files     []File
+	Databases []Database
+	Eras      []Era
+	Skipped   []Skipped
+}
+
+// DiscoverAll is Discover plus SQLite-era databases and each agent's storage era.
+func DiscoverAll(root, defaultAgent string) (Sources, error) {
+	files, skipped, dbs, eras, err := discover(root, defaultAgent)
+	return Sources{Files: files, Databases: dbs, Eras: eras, Skipped: skipped}, err
+}
+
 // Discover finds the transcripts under root: an OpenClaw state dir (with agents/), an
 // agents dir, one agent's sessions dir, or a single transcript file. Only sessions
 // directories are read, so a workspace full of unrelated .jsonl files is never
 // mistaken for transcripts.
 func Discover(root, defaultAgent string) ([]File, []Skipped, error) {
+	files, skipped, _, _, err := discover(root, defaultAgent)
+	return files, skipped, err
+}
+
+func discover(root, defaultAgent string) ([]File, []Skipped, []Database, []Era, error) {
 	fi, err := os.Stat(root)
 	if err != nil {
-		return nil, nil, fmt.Errorf("source %s: %w", root, err)
+		return nil, nil, nil, nil, fmt.Errorf("source %s: %w", root, err)
 	}
 	d := &discovery{root: root, visited: map[[2]uint64]string{}}
 	if !fi.IsDir() {
@@ -97,8 +116,11 @@ func Discover(root, defaultAgent string) ([]File, []Skipped, error) {
 			class, group, order = Primary, filepath.Base(root), "1"
 		}
 		agent := agentOf(filepath.Dir(root), defaultAgent)
+		if strings.HasSuffix(root, ".sqlite") {
+			return nil, nil, []Database{{Path: root, Rel: filepath.Base(root), Agent: agentOfDB(root, defaultAgent), Size: fi.Size()}}, nil, nil
+		}
 		d.files = append(d.files, File{Path: root, Rel: filepath.Base(root), Agent: agent, Group: agent + "/" + group, Class: class, Size: fi.Size(), Order: order})
-		return d.files, nil, nil
+		return d.files, nil, nil, nil, nil
 	}
 	switch {
 	case isDir(filepath.Join(root, "agents")):
@@ -110,8 +132,8 @@ func Discover(root, defaultAgent string) ([]File, []Skipped, error) {
 	default:
 		d.sessions(root, agentOf(root, defaultAgent))
 	}
-	if len(d.files) == 0 && len(d.skipped) == 0 {
-		return nil, nil, fmt.Errorf("source %s: no OpenClaw transcripts found (expected a state dir with agents/<id>/sessions/, an agents dir, a sessions dir or a .jsonl file)", root)
+	if len(d.files) == 0 && len(d.skipped) == 0 && len(d.dbs) == 0 {
+		return nil, nil, nil, nil, fmt.Errorf("source %s: no OpenClaw transcripts found (expected a state dir with agents/<id>/sessions/, an agents dir, a sessions dir or a .jsonl file)", root)
 	}
 	sort.SliceStable(d.files, func(i, j int) bool {
 		a, b := d.files[i], d.files[j]
@@ -120,12 +142,27 @@ func Discover(root, defaultAgent string) ([]File, []Skipped, error) {
 		}
 		return a.Order < b.Order
 	})
-	return d.files, d.skipped, nil
+	return d.files, d.skipped, d.dbs, d.eras, nil
+}
+
+// agentOfDB names the agent of agents/<id>/agent/openclaw-agent.sqlite.
+func agentOfDB(path, def string) string {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return def
+	}
+	agentDir := filepath.Dir(filepath.Dir(abs))
+	if filepath.Base(filepath.Dir(agentDir)) == "agents" {
+		return filepath.Base(agentDir)
+	}
+	return def
 }
 
 type discovery struct {
 	root    string
 	files   []File
+	dbs     []Database
+	eras    []Era
 	skipped []Skipped
 	visited map[[2]uint64]string
 }
@@ -153,9 +190,15 @@ func (d *discovery) agents(dir string) {
 		if !isDir(agentDir) {
 			continue
 		}
-		if db := filepath.Join(agentDir, "agent", "openclaw-agent.sqlite"); fileExists(db) {
-			d.skip(db, "SQLite-era transcript database (OpenClaw 2026.8+): not read by this version; commands recorded only there are NOT audited")
+		if key, ok := dirKey(agentDir); ok {
+			if first, seen := d.visited[key]; seen {
+				d.skip(agentDir, "same directory as %s (a symlink loop or alias): read once", first)
+				continue
+			}
+			d.visited[key] = d.rel(agentDir)
 		}
+		d.era(agentDir, e.Name())
+		d.database(agentDir, e.Name())
 		sessions := filepath.Join(agentDir, "sessions")
 		if !isDir(sessions) {
 			continue

@@ -65,6 +65,7 @@ type Summary struct {
 	Claims         map[string]int64 // claims of execution not backed by one, by reason
 	OtherCalls     int64            // non-shell tool calls seen
 	Skipped        []Skipped
+	Eras           []Era     // storage era of each agent
 	Problems       []Problem // first problems, for the report
 	ProblemCount   map[string]int64
 	Repair         *ledger.Repair
@@ -93,21 +94,31 @@ func Run(ctx context.Context, opt Options) (*Summary, error) {
 	sum := &Summary{ExecsByOutcome: map[string]int64{}, UpdatesBy: map[string]int64{}, ProviderErrors: map[string]int64{}, ProblemCount: map[string]int64{}, Claims: map[string]int64{}}
 
 	var files []File
+	var dbs []Database
+	var eras []Era
 	for _, src := range opt.Sources {
-		fs, skipped, err := Discover(src, opt.DefaultAgent)
+		found, err := DiscoverAll(src, opt.DefaultAgent)
 		if err != nil {
 			return nil, err
 		}
-		files = append(files, fs...)
-		sum.Skipped = append(sum.Skipped, skipped...)
+		files = append(files, found.Files...)
+		dbs = append(dbs, found.Databases...)
+		eras = append(eras, found.Eras...)
+		sum.Skipped = append(sum.Skipped, found.Skipped...)
 	}
 	groups := groupFiles(files)
 	var total int64
 	for _, f := range files {
 		total += f.Size
 	}
-	sum.Files = len(files)
+	for i := range dbs {
+		groups = append(groups, group{db: &dbs[i]})
+		total += dbs[i].Size
+	}
+	sum.Files = len(files) + len(dbs)
+	sum.Eras = eras
 
+	var records atomic.Int64
 	idx := ledger.NewIndex()
 	w, rep, err := ledger.Open(opt.Ledger, ledger.Options{Now: opt.Now, Each: func(r *ledger.Record, _ []byte) error {
 		idx.Learn(r)
@@ -126,6 +137,14 @@ func Run(ctx context.Context, opt Options) (*Summary, error) {
 			return nil, err
 		}
 	}
+	for _, e := range eras {
+		if b, ok := idx.Admit(&ledger.SourceChange{Type: "era", Runtime: openclaw.Runtime, Agent: e.Agent, Path: e.Dir, Detail: e.Era}); ok {
+			if _, err := w.Append(b); err != nil {
+				return nil, err
+			}
+			records.Add(1)
+		}
+	}
 
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
@@ -135,7 +154,6 @@ func Run(ctx context.Context, opt Options) (*Summary, error) {
 	var (
 		bytesDone atomic.Int64
 		filesDone atomic.Int64
-		records   atomic.Int64
 	)
 	outs := make([]chan groupOut, len(groups))
 	for i := range outs {
@@ -261,6 +279,7 @@ func problemKind(reason string) string {
 
 type group struct {
 	files []File
+	db    *Database // an SQLite-era database instead of files
 }
 
 func groupFiles(files []File) []group {
@@ -321,6 +340,13 @@ func readGroup(ctx context.Context, g group, opt Options, out chan<- groupOut, b
 		case <-ctx.Done():
 			return false
 		}
+	}
+	if g.db != nil {
+		if readDatabase(ctx, *g.db, opt, &cur, &pending, send, bytesDone) {
+			send(true)
+		}
+		filesDone.Add(1)
+		return
 	}
 	for _, f := range g.files {
 		ok := readFile(ctx, f, opt, &cur, &pending, NewFeeder(f, opt.MaxLine, sessionOf), send, bytesDone)

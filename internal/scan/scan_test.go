@@ -99,7 +99,14 @@ func (e *env) records() []ledger.Record {
 	}
 	defer f.Close()
 	var out []ledger.Record
-	if _, err := ledger.Walk(f, func(r *ledger.Record, _ []byte) error { out = append(out, *r); return nil }); err != nil {
+	// Era records (one per agent) are checked in TestEraRecords; the rest of the tests
+	// look at what the transcripts hold.
+	if _, err := ledger.Walk(f, func(r *ledger.Record, _ []byte) error {
+		if r.Kind != ledger.KindSource {
+			out = append(out, *r)
+		}
+		return nil
+	}); err != nil {
 		e.t.Fatalf("ledger does not verify: %v", err)
 	}
 	return out
@@ -329,5 +336,32 @@ func TestHundredMiBLineIsSkippedWithoutBuffering(t *testing.T) {
 	}
 	if s := summary(e.records()); s != "exec:c1:succeeded" {
 		t.Errorf("records = %s, want the exec after the long line", s)
+	}
+}
+
+func TestEraRecordsOncePerAgent(t *testing.T) {
+	e := newEnv(t)
+	e.write("agents/main/sessions/s.jsonl", header("s"), call("a1", "c1", "ls"), result("r1", "c1", 0, ""))
+	os.MkdirAll(filepath.Join(e.root, "agents", "idle"), 0o755)
+	sum := e.scan()
+	e.scan()
+	f, _ := os.Open(e.ledger)
+	defer f.Close()
+	var eras []string
+	ledger.Walk(f, func(r *ledger.Record, _ []byte) error {
+		if r.Kind == ledger.KindSource {
+			eras = append(eras, r.Agent+":"+r.Detail)
+		}
+		return nil
+	})
+	if strings.Join(eras, " ") != "idle:none main:jsonl" {
+		t.Fatalf("era records = %v, want one per agent", eras)
+	}
+	var warned bool
+	for _, s := range sum.Skipped {
+		warned = warned || strings.Contains(s.Reason, "no readable transcripts")
+	}
+	if !warned {
+		t.Fatalf("an agent with nothing to read was not reported: %+v", sum.Skipped)
 	}
 }
