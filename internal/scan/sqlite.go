@@ -3,6 +3,7 @@ package scan
 import (
 	"context"
 	"fmt"
+	"math"
 	"os"
 	"sync/atomic"
 
@@ -54,7 +55,7 @@ func readDatabase(ctx context.Context, d Database, opt Options, cur *groupOut, p
 			cur.otherCalls += sess.Counts.OtherCalls
 		}
 	}
-	_, err = db.Read(ctx, func(string) int64 { return 0 }, func(r sqlitesource.Row) error {
+	_, err = db.Read(ctx, func(string) int64 { return math.MinInt64 }, func(r sqlitesource.Row) error {
 		if r.Session != session {
 			finish()
 			session = r.Session
