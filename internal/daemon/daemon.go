@@ -67,11 +67,14 @@ type Daemon struct {
 	idx *ledger.Index
 
 	files    map[string]*followed        // by path
+	dbs      map[string]*followedDB      // SQLite-era databases, by path
 	finished map[[2]uint64]tail.Identity // files read to their end (archives), by device and inode
 	sessions map[string]*liveSession
 	hints    *positions
 	watched  map[string]bool
-	watcher  *fsnotify.Watcher
+	// agents already warned about having nothing to read
+	warnedEmpty map[string]bool
+	watcher     *fsnotify.Watcher
 
 	queue    []ledger.Body // admitted, not yet durable
 	failing  string        // the current write error, "" when healthy
@@ -81,6 +84,7 @@ type Daemon struct {
 	lastExp  time.Time
 	problems int64
 	turnEnd  time.Time // reading stops for this turn after it (zero: no limit)
+	dbDirty  bool      // a transcript database was written
 
 	mu     sync.Mutex
 	status Status
@@ -121,7 +125,7 @@ func New(cfg Config) *Daemon {
 		cfg.Now = time.Now
 	}
 	return &Daemon{cfg: cfg, log: cfg.Logger, files: map[string]*followed{}, finished: map[[2]uint64]tail.Identity{},
-		sessions: map[string]*liveSession{}, watched: map[string]bool{}}
+		sessions: map[string]*liveSession{}, watched: map[string]bool{}, dbs: map[string]*followedDB{}, warnedEmpty: map[string]bool{}}
 }
 
 // Status reports the daemon's state; safe for concurrent use.
@@ -198,6 +202,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			d.commit()
 			d.savePositions(true)
+			for _, f := range d.dbs {
+				f.db.Close()
+			}
 			if d.failing != "" {
 				return fmt.Errorf("stopped with records not written: %s", d.failing)
 			}
@@ -225,6 +232,10 @@ func (d *Daemon) Run(ctx context.Context) error {
 			}
 			if d.failing == "" {
 				d.pollDirty()
+				if d.dbDirty {
+					d.dbDirty = false
+					d.pollDBs(ctx)
+				}
 			}
 			d.commit()
 		case err, ok := <-errs:
@@ -279,6 +290,13 @@ func (d *Daemon) onEvent(ev fsnotify.Event) {
 		f.dirty = true
 		return
 	}
+	for path := range d.dbs {
+		// A commit writes the -wal file next to the database.
+		if ev.Name == path+"-wal" || ev.Name == path {
+			d.dbDirty = true
+			return
+		}
+	}
 	if ev.Has(fsnotify.Create) || ev.Has(fsnotify.Rename) {
 		// A new transcript, agent or sessions dir: discover it now rather than at the
 		// next sweep, so a session's first lines are as fast as its later ones.
@@ -296,10 +314,24 @@ func (d *Daemon) reconcile() {
 	for _, src := range d.cfg.Sources {
 		d.watch(src)
 		d.watch(filepath.Join(src, "agents"))
-		files, _, err := scan.Discover(src, d.cfg.DefaultAgent)
+		found, err := scan.DiscoverAll(src, d.cfg.DefaultAgent)
 		if err != nil {
 			continue
 		}
+		for _, e := range found.Eras {
+			d.admit([]ledger.Body{&ledger.SourceChange{Type: "era", Runtime: openclaw.Runtime, Agent: e.Agent, Path: e.Dir, Detail: e.Era}})
+			if e.Era == "none" && !d.warnedEmpty[e.Dir] {
+				d.warnedEmpty[e.Dir] = true
+				d.log.Warn("agent has no readable transcripts: nothing of it is audited", "agent", e.Agent, "dir", e.Dir)
+			}
+		}
+		for _, db := range found.Databases {
+			d.watch(filepath.Dir(db.Path))
+			if _, ok := d.dbs[db.Path]; !ok {
+				d.followDB(db)
+			}
+		}
+		files := found.Files
 		for _, f := range files {
 			d.watch(filepath.Dir(filepath.Dir(f.Path)))
 			d.watch(filepath.Dir(f.Path))
@@ -413,6 +445,7 @@ func (d *Daemon) pollDirty() int {
 
 // pollGrown polls the files whose size or mtime changed.
 func (d *Daemon) pollGrown() {
+	d.pollDBs(context.Background())
 	for _, f := range d.files {
 		if f.dirty || f.fol.Grown() {
 			d.poll(f)
@@ -422,7 +455,7 @@ func (d *Daemon) pollGrown() {
 
 // pollAll polls every followed file and returns how many lines were read.
 func (d *Daemon) pollAll() int {
-	n := 0
+	n := d.pollDBs(context.Background())
 	for _, f := range d.files {
 		n += d.poll(f)
 	}

@@ -1,0 +1,100 @@
+package daemon
+
+import (
+	"context"
+	"math"
+
+	"github.com/clawtrail/clawtrail/internal/correlate"
+	"github.com/clawtrail/clawtrail/internal/ledger"
+	"github.com/clawtrail/clawtrail/internal/scan"
+	"github.com/clawtrail/clawtrail/internal/sqlitesource"
+)
+
+// followedDB is an agent's SQLite-era transcript database (OpenClaw 2026.8+), polled
+// for rows past the last seq read in each session. After a restart every row is read
+// again and the ledger's index drops what it holds.
+type followedDB struct {
+	d     scan.Database
+	db    *sqlitesource.DB
+	id    sqlitesource.FileID
+	last  map[string]int64 // session -> last seq read
+	feeds map[string]*scan.Feeder
+	fol   map[string]*followed // per session, so sessions live as long as the database
+}
+
+func (d *Daemon) followDB(sd scan.Database) {
+	db, err := sqlitesource.Open(sd.Path)
+	if err != nil {
+		d.log.Warn("cannot open the SQLite transcript database", "path", sd.Path, "err", err)
+		return
+	}
+	id, _ := sqlitesource.Identity(sd.Path)
+	d.dbs[sd.Path] = &followedDB{d: sd, db: db, id: id, last: map[string]int64{}, feeds: map[string]*scan.Feeder{}, fol: map[string]*followed{}}
+	d.log.Info("following SQLite transcripts", "agent", sd.Agent, "path", sd.Rel)
+}
+
+// pollDB reads the rows committed since the last poll.
+func (d *Daemon) pollDB(ctx context.Context, f *followedDB) int {
+	if id, err := sqlitesource.Identity(f.d.Path); err == nil && !id.SameFile(f.id) {
+		// Replaced (restored from a backup, vacuumed into a new file): read it anew.
+		d.queue = append(d.queue, &ledger.SourceChange{Type: "replaced", Runtime: "openclaw", Agent: f.d.Agent, Path: f.d.Rel,
+			Detail: "the transcript database was replaced; events already recorded are not recorded again"})
+		f.db.Close()
+		db, err := sqlitesource.Open(f.d.Path)
+		if err != nil {
+			d.log.Warn("cannot reopen the SQLite transcript database", "path", f.d.Path, "err", err)
+			delete(d.dbs, f.d.Path)
+			return 0
+		}
+		f.db, f.id, f.last = db, id, map[string]int64{}
+		f.feeds = map[string]*scan.Feeder{}
+	}
+	var out []ledger.Body
+	n, err := f.db.Read(ctx, func(s string) int64 {
+		if v, ok := f.last[s]; ok {
+			return v
+		}
+		return math.MinInt64
+	}, func(r sqlitesource.Row) error {
+		f.last[r.Session] = r.Seq
+		feed := f.feeds[r.Session]
+		if feed == nil {
+			file := scan.File{Path: f.d.Path, Rel: f.d.Rel + "#" + r.Session, Agent: f.d.Agent}
+			holder := f.fol[r.Session]
+			if holder == nil {
+				holder = &followed{file: file}
+				f.fol[r.Session] = holder
+			}
+			feed = scan.NewFeeder(file, d.cfg.MaxLine, func(agent, name string) *correlate.Session {
+				return d.session(holder, agent, name)
+			})
+			f.feeds[r.Session] = feed
+		}
+		var p *scan.Problem
+		out, p = feed.Line(out, r.Event, r.Seq, 0, int64(len(r.Event)), len(r.Event) > d.cfg.MaxLine)
+		if p != nil {
+			d.problems++
+		}
+		if len(out) > commitBatch {
+			d.admit(out)
+			out = out[:0]
+		}
+		return nil
+	}, func(session string, seq int64, err error) {
+		d.problems++
+		d.log.Warn("unreadable SQLite transcript event", "path", f.d.Rel, "session", session, "seq", seq, "err", err)
+	})
+	if err != nil && ctx.Err() == nil {
+		d.log.Warn("cannot read the SQLite transcript database", "path", f.d.Rel, "err", err)
+	}
+	d.admit(out)
+	return n
+}
+
+func (d *Daemon) pollDBs(ctx context.Context) int {
+	n := 0
+	for _, f := range d.dbs {
+		n += d.pollDB(ctx, f)
+	}
+	return n
+}
