@@ -27,6 +27,7 @@ import (
 	"github.com/clawtrail/clawtrail/internal/scan"
 	"github.com/clawtrail/clawtrail/internal/tail"
 	"github.com/clawtrail/clawtrail/internal/transcript/openclaw"
+	"github.com/clawtrail/clawtrail/internal/witness"
 )
 
 // Config configures the daemon.
@@ -44,6 +45,8 @@ type Config struct {
 	Now           func() time.Time
 	// OnCommit, if set, is called after records are durable, with the last seq.
 	OnCommit func(seq int64)
+	// Witness, if set, is asked for the kernel's view of every exec (run --witness).
+	Witness *witness.Witness
 }
 
 // Status is what supervisors and the HTTP endpoints see.
@@ -551,6 +554,9 @@ const commitBatch = 4096
 
 func (d *Daemon) admit(bodies []ledger.Body) {
 	for _, b := range bodies {
+		if e, ok := b.(*ledger.Exec); ok && d.cfg.Witness != nil {
+			witnessExec(d.cfg.Witness, e)
+		}
 		if b, ok := d.idx.Admit(b); ok {
 			d.queue = append(d.queue, b)
 		}
