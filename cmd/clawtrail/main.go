@@ -77,6 +77,9 @@ Usage:
   clawtrail run [flags]                follow transcripts live (the sidecar daemon)
   clawtrail show [flags] [LEDGER]      a readable table of what ran
   clawtrail verify [flags] [LEDGER]    check the whole ledger's hash chain
+  clawtrail check isolation [flags]    what this process (or --pid) runs under
+  clawtrail check config FILE          validate a config file (not supported yet)
+  clawtrail health [flags]             exit 0 when the daemon's /healthz answers 200
   clawtrail version                    version, commit and Go version
   clawtrail help [COMMAND]             this text, or a command's flags
 
@@ -114,6 +117,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return runShow(ctx, rest, stdout, stderr)
 	case "verify":
 		return runVerify(ctx, rest, stdout, stderr)
+	case "check":
+		return runCheck(ctx, rest, getenv, stdout, stderr)
+	case "health":
+		return runHealth(ctx, rest, getenv, stdout, stderr)
 	case "version", "--version":
 		return runVersion(stdout)
 	case "help", "-h", "--help":

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -15,6 +14,8 @@ import (
 	"github.com/clawtrail/clawtrail/internal/daemon"
 	"github.com/clawtrail/clawtrail/internal/ledger"
 	"github.com/clawtrail/clawtrail/internal/scan"
+	"github.com/clawtrail/clawtrail/internal/server"
+	"github.com/clawtrail/clawtrail/internal/witness"
 )
 
 const runAbout = `The sidecar daemon: follows every agent's session transcripts as OpenClaw writes them
@@ -25,7 +26,11 @@ every exec is in the ledger exactly once. One writer per ledger: a second one is
 refused with the holder's pid. SIGTERM or SIGINT stops it within 2 s with everything
 read made durable.
 
-HTTP (loopback by default): /healthz (alive and ledger writable), /readyz (caught up).
+HTTP (loopback by default; any other address needs --token): the web view at /,
+the JSON API under /api/ and its live stream /api/stream (docs/api.md), /metrics for
+Prometheus, /healthz (alive and ledger writable) and /readyz (caught up), which answer
+503 when not. With --token, send "Authorization: Bearer TOKEN", or open the one-time
+login link printed at start in a browser. Nothing served over HTTP can change the ledger.
 
 Examples:
   clawtrail run --source ~/.openclaw --ledger /data/governance.jsonl
@@ -36,9 +41,12 @@ func runRun(ctx context.Context, args []string, getenv func(string) string, stdo
 	var sources listFlag
 	fs.Var(&sources, "source", "OpenClaw state `dir` to follow (repeatable; default $OPENCLAW_STATE_DIR, else ~/.openclaw)")
 	ledgerPath := fs.String("ledger", "governance.jsonl", "ledger `file`")
-	listen := fs.String("listen", "127.0.0.1:7391", "HTTP `address` for health endpoints; \"off\" to disable")
-	token := fs.String("token", "", "bearer `token` required on every request (mandatory when --listen is not loopback)")
+	listen := fs.String("listen", "127.0.0.1:7391", "HTTP `address` for the web view, API, metrics and health; \"off\" to disable")
+	// The token may come from the environment so that it is not visible in ps or
+	// docker inspect.
+	token := fs.String("token", getenv("CLAWTRAIL_TOKEN"), "bearer `token` required on every request (mandatory when --listen is not loopback; default $CLAWTRAIL_TOKEN)")
 	once := fs.Bool("once", false, "stop when caught up")
+	withWitness := fs.Bool("witness", false, "match every exec to the process the kernel saw (Linux, needs CAP_NET_ADMIN or root; see docs/witness.md)")
 	allTools := fs.Bool("all-tools", false, "also record non-shell tool calls")
 	agent := fs.String("agent", "main", "agent `name` for a sessions dir outside agents/<id>/")
 	noResult := fs.Duration("no-result-after", 30*time.Minute, "record a call without a result as no_result after this `duration`")
@@ -66,11 +74,25 @@ func runRun(ctx context.Context, args []string, getenv func(string) string, stdo
 	}
 	log := slog.New(h)
 
-	d := daemon.New(daemon.Config{Sources: sources, Ledger: *ledgerPath, DefaultAgent: *agent, AllTools: *allTools,
+	var wit *witness.Witness
+	if *withWitness {
+		w, err := witness.Start(ctx, witness.Config{Logger: log.With("component", "witness")})
+		if err != nil {
+			// Said once; records then carry witness status "unavailable".
+			log.Warn("kernel witness unavailable; execs are recorded with witness status unavailable", "err", err)
+		}
+		wit = w
+		if w != nil {
+			defer w.Close()
+		}
+	}
+	d := daemon.New(daemon.Config{Witness: wit, Sources: sources, Ledger: *ledgerPath, DefaultAgent: *agent, AllTools: *allTools,
 		MaxLine: scan.DefaultMaxLine, NoResultAfter: *noResult, Reconcile: *sweep, Once: *once, Logger: log})
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	stopNotify := startNotify(ctx, d, getenv, log) // systemd READY/WATCHDOG/STOPPING; notify.go
+	defer stopNotify()
 	var srv *http.Server
 	serveErr := make(chan error, 1)
 	if *listen != "off" && !*once {
@@ -81,9 +103,29 @@ func runRun(ctx context.Context, args []string, getenv func(string) string, stdo
 		if err != nil {
 			return withCode(exitUsage, fmt.Errorf("cannot listen on %s: %w", *listen, err))
 		}
-		srv = &http.Server{Handler: healthHandler(d, *token), ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second}
+		web, err := server.New(server.Config{Ledger: *ledgerPath, Status: serverStatus(d), Token: *token, Logger: log.With("component", "http")})
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		// The event stream holds its response open and extends its own write
+		// deadline per event; every other response must finish within WriteTimeout.
+		srv = &http.Server{Handler: web.Handler(), ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second,
+			WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 16 << 10}
+		srv.RegisterOnShutdown(cancel) // ends the web index, and with it the open event streams
 		go func() { serveErr <- srv.Serve(ln) }()
+		webDone := make(chan struct{})
+		go func() {
+			defer close(webDone)
+			if err := web.Run(ctx); err != nil {
+				log.Error("web index stopped", "err", err)
+			}
+		}()
+		defer func() { cancel(); <-webDone }()
 		log.Info("http listening", "addr", ln.Addr().String())
+		if p := web.LoginPath(); p != "" {
+			fmt.Fprintf(stderr, "clawtrail: open http://%s%s to log in to the web view (the link works once)\n", ln.Addr().String(), p)
+		}
 	}
 	runErr := make(chan error, 1)
 	go func() { runErr <- d.Run(ctx) }()
@@ -130,37 +172,11 @@ func checkListen(addr, token string) error {
 	return nil
 }
 
-func healthHandler(d *daemon.Daemon, token string) http.Handler {
-	mux := http.NewServeMux()
-	write := func(w http.ResponseWriter, ok bool, st daemon.Status) {
-		w.Header().Set("Content-Type", "application/json")
-		w.Header().Set("Cache-Control", "no-store")
-		if !ok {
-			w.WriteHeader(http.StatusServiceUnavailable)
-		}
-		_ = json.NewEncoder(w).Encode(st)
-	}
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+// serverStatus adapts the daemon's status to what the HTTP server reports.
+func serverStatus(d *daemon.Daemon) func() server.StatusInfo {
+	return func() server.StatusInfo {
 		st := d.Status()
-		write(w, st.Healthy, st)
-	})
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		st := d.Status()
-		write(w, st.Healthy && st.Ready, st)
-	})
-	return requireToken(token, mux)
-}
-
-func requireToken(token string, next http.Handler) http.Handler {
-	if token == "" {
-		return next
+		return server.StatusInfo{Healthy: st.Healthy, Error: st.Error, Ready: st.Ready, Files: st.Files, LagBytes: st.LagBytes,
+			Records: st.Records, LastRecord: st.LastRecord, Problems: st.Problems}
 	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Header.Get("Authorization") != "Bearer "+token {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="clawtrail"`)
-			http.Error(w, "unauthorized", http.StatusUnauthorized)
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
 }
