@@ -183,24 +183,10 @@ func (s *Session) result(out []ledger.Body, ev *event.Event) []ledger.Body {
 	s.executed(c.Command, r.Outcome, capText(text, 4096))
 	switch r.Outcome {
 	case event.Running:
-		if r.ProcessID != "" {
-			s.execs[c.ID] = e
-			s.calls[c.ID] = c
-			s.procs[r.ProcessID] = c.ID
-			if len(r.ProcessID) > 8 {
-				s.procs[r.ProcessID[:8]] = c.ID
-			}
-		}
+		s.await(s.procs, r.ProcessID, c, e)
 		e.EndedAt = ""
 	case event.PendingApproval:
-		if r.ApprovalID != "" {
-			s.execs[c.ID] = e
-			s.calls[c.ID] = c
-			s.approvals[r.ApprovalID] = c.ID
-			if len(r.ApprovalID) > 8 {
-				s.approvals[r.ApprovalID[:8]] = c.ID
-			}
-		}
+		s.await(s.approvals, r.ApprovalID, c, e)
 		e.EndedAt = ""
 	}
 	return append(out, e)
@@ -227,6 +213,21 @@ func (s *Session) executed(command, outcome, output string) {
 		s.claims = claims.New()
 	}
 	s.claims.Executed(command, outcome, output)
+}
+
+// await keeps an exec that a later notice will settle, findable by its handle
+// (process slug or approval id) and by the handle's first 8 characters, which is
+// all some notices carry.
+func (s *Session) await(byHandle map[string]string, handle string, c *call, e *ledger.Exec) {
+	if handle == "" {
+		return
+	}
+	s.execs[c.ID] = e
+	s.calls[c.ID] = c
+	byHandle[handle] = c.ID
+	if len(handle) > 8 {
+		byHandle[handle[:8]] = c.ID
+	}
 }
 
 // lateResult records the result of a call that is no longer pending here (it was

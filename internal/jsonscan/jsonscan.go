@@ -36,48 +36,32 @@ func skipSpace(d []byte, i int) int {
 // bytes (without quotes, still escaped) and the value's raw bytes. Keys OpenClaw
 // writes never need unescaping; a key with escapes is passed as written.
 func Object(data []byte, fn func(key, value []byte) error) error {
-	i := skipSpace(data, 0)
-	if i >= len(data) || data[i] != '{' {
-		return ErrSyntax
-	}
-	i = skipSpace(data, i+1)
-	if i < len(data) && data[i] == '}' {
-		return trailing(data, i+1)
-	}
-	for {
-		if i >= len(data) || data[i] != '"' {
-			return ErrSyntax
-		}
-		end, err := skipString(data, i)
+	end, err := ObjectPrefix(data, func(key, rest []byte) (int, error) {
+		n, err := skipValue(rest, 0, 0)
 		if err != nil {
-			return err
+			return 0, err
 		}
-		key := data[i+1 : end-1]
-		i = skipSpace(data, end)
-		if i >= len(data) || data[i] != ':' {
-			return ErrSyntax
-		}
-		i = skipSpace(data, i+1)
-		vend, err := skipValue(data, i, 0)
-		if err != nil {
-			return err
-		}
-		if err := fn(key, data[i:vend]); err != nil {
-			return err
-		}
-		i = skipSpace(data, vend)
-		if i >= len(data) {
-			return ErrSyntax
-		}
-		switch data[i] {
-		case ',':
-			i = skipSpace(data, i+1)
-		case '}':
-			return trailing(data, i+1)
-		default:
-			return ErrSyntax
-		}
+		return n, fn(key, rest[:n])
+	})
+	if err != nil {
+		return err
 	}
+	return trailing(data, end)
+}
+
+// Array calls fn for each element of the array that data holds.
+func Array(data []byte, fn func(value []byte) error) error {
+	end, err := ArrayPrefix(data, func(rest []byte) (int, error) {
+		n, err := skipValue(rest, 0, 0)
+		if err != nil {
+			return 0, err
+		}
+		return n, fn(rest[:n])
+	})
+	if err != nil {
+		return err
+	}
+	return trailing(data, end)
 }
 
 // ObjectPrefix reads the object at the start of data (after white space) and returns
@@ -168,39 +152,6 @@ func Skip(rest []byte) (int, error) { return skipValue(rest, 0, 0) }
 
 // Trailing reports an error unless only white space follows index i.
 func Trailing(data []byte, i int) error { return trailing(data, i) }
-
-// Array calls fn for each element of the array that data holds.
-func Array(data []byte, fn func(value []byte) error) error {
-	i := skipSpace(data, 0)
-	if i >= len(data) || data[i] != '[' {
-		return ErrSyntax
-	}
-	i = skipSpace(data, i+1)
-	if i < len(data) && data[i] == ']' {
-		return trailing(data, i+1)
-	}
-	for {
-		vend, err := skipValue(data, i, 0)
-		if err != nil {
-			return err
-		}
-		if err := fn(data[i:vend]); err != nil {
-			return err
-		}
-		i = skipSpace(data, vend)
-		if i >= len(data) {
-			return ErrSyntax
-		}
-		switch data[i] {
-		case ',':
-			i = skipSpace(data, i+1)
-		case ']':
-			return trailing(data, i+1)
-		default:
-			return ErrSyntax
-		}
-	}
-}
 
 func trailing(data []byte, i int) error {
 	if skipSpace(data, i) != len(data) {
