@@ -130,6 +130,12 @@ type Stats struct {
 	// Evicted counts records dropped by MaxProcs or the memory bound before
 	// their Window expired.
 	Evicted uint64 `json:"evicted"`
+	// Late counts Match calls that answered unavailable because the reader had
+	// not caught up with the kernel within the wait (a heavily loaded machine).
+	Late uint64 `json:"late"`
+	// Edge counts Match calls that answered unavailable because the only
+	// candidate was just outside the window while the window was not fully seen.
+	Edge uint64 `json:"edge"`
 	// LastLoss is when events were last lost or unreadable (zero if never).
 	LastLoss time.Time `json:"last_loss,omitzero"`
 }
@@ -194,8 +200,8 @@ type Witness struct {
 	// tell.
 	flush func(need int64, deadline time.Time) bool
 
-	received, execs, exits, lost, overruns, unread, evicted atomic.Uint64
-	lastLoss                                                atomic.Int64
+	received, execs, exits, lost, overruns, unread, evicted, late, edge atomic.Uint64
+	lastLoss                                                            atomic.Int64
 
 	cancel    func()
 	done      chan struct{}
@@ -252,6 +258,8 @@ func (w *Witness) Stats() Stats {
 		Overruns:  w.overruns.Load(),
 		Unread:    w.unread.Load(),
 		Evicted:   w.evicted.Load(),
+		Late:      w.late.Load(),
+		Edge:      w.edge.Load(),
 	}
 	if t := w.lastLoss.Load(); t != 0 {
 		s.LastLoss = time.Unix(0, t)
@@ -331,6 +339,14 @@ func (w *Witness) Match(command, cwd string, from, to time.Time) Result {
 		return w.resultLocked(best)
 	case best == nil && caughtUp && !unsure && w.coveredLocked(lo, hi, in1):
 		return Result{Status: statusUnmatched}
+	}
+	switch {
+	case !caughtUp:
+		w.late.Add(1)
+	case best != nil:
+		// The only candidate lies in the slack around the window and something in
+		// the window went unseen: it may or may not be this command.
+		w.edge.Add(1)
 	}
 	return Result{Status: statusUnavailable}
 }
