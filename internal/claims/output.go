@@ -21,6 +21,12 @@ type outputIndex struct {
 	lines map[string]int32 // normalised line -> number of kept outputs holding it
 	texts []string         // normalised outputs, oldest first
 	size  int
+	// Outputs not normalised yet. Most sessions never quote output, so the work is
+	// done only when a quote has to be judged (it was a third of a scan's time when
+	// done for every exec). Raw text is at least as long as its normalised form, so
+	// twice the normalised bound keeps at least as much.
+	raw     []string
+	rawSize int
 }
 
 func (x *outputIndex) add(output string) {
@@ -28,6 +34,24 @@ func (x *outputIndex) add(output string) {
 		h := maxOutputKeep / 2
 		output = output[:h] + "\n" + output[len(output)-h:]
 	}
+	x.raw = append(x.raw, output)
+	x.rawSize += len(output)
+	for x.rawSize > 2*maxOutputTotal && len(x.raw) > 1 {
+		x.rawSize -= len(x.raw[0])
+		x.raw[0] = ""
+		x.raw = x.raw[1:]
+	}
+}
+
+// sync normalises the outputs added since the last lookup.
+func (x *outputIndex) sync() {
+	for _, o := range x.raw {
+		x.addNormalized(o)
+	}
+	x.raw, x.rawSize = nil, 0
+}
+
+func (x *outputIndex) addNormalized(output string) {
 	norm := normalizeOutput(output)
 	if norm == "" {
 		return
@@ -205,6 +229,7 @@ func hasAlnum(s string) bool {
 // must not become a finding.
 func (c *checker) outputHas(p string) bool {
 	x := &c.d.out
+	x.sync()
 	if x.lines[p] > 0 {
 		return true
 	}
