@@ -125,21 +125,27 @@ func appendSource(dst []byte, s *Source) []byte {
 	return append(dst, '}')
 }
 
+// appendIdentity opens an exec or exec_update body with the members that identify
+// the exec, in their canonical order.
+func appendIdentity(dst []byte, ts, runtime, agent, session, correlationID string) []byte {
+	dst = append(dst, `{"ts":`...)
+	dst = appendString(dst, ts)
+	dst = append(dst, `,"runtime":`...)
+	dst = appendString(dst, runtime)
+	dst = append(dst, `,"agent":`...)
+	dst = appendString(dst, agent)
+	dst = append(dst, `,"session":`...)
+	dst = appendString(dst, session)
+	dst = append(dst, `,"correlation_id":`...)
+	return appendString(dst, correlationID)
+}
+
 // appendBody appends the canonical JSON object of an exec or exec_update body;
 // ok is false for other kinds.
 func appendBody(dst []byte, b Body) ([]byte, bool) {
 	switch v := b.(type) {
 	case *Exec:
-		dst = append(dst, `{"ts":`...)
-		dst = appendString(dst, v.TS)
-		dst = append(dst, `,"runtime":`...)
-		dst = appendString(dst, v.Runtime)
-		dst = append(dst, `,"agent":`...)
-		dst = appendString(dst, v.Agent)
-		dst = append(dst, `,"session":`...)
-		dst = appendString(dst, v.Session)
-		dst = append(dst, `,"correlation_id":`...)
-		dst = appendString(dst, v.CorrelationID)
+		dst = appendIdentity(dst, v.TS, v.Runtime, v.Agent, v.Session, v.CorrelationID)
 		dst = append(dst, `,"tool":`...)
 		dst = appendString(dst, v.Tool)
 		dst = append(dst, `,"command":`...)
@@ -200,16 +206,7 @@ func appendBody(dst []byte, b Body) ([]byte, bool) {
 		dst = appendSource(dst, &v.Source)
 		return append(dst, '}'), true
 	case *ExecUpdate:
-		dst = append(dst, `{"ts":`...)
-		dst = appendString(dst, v.TS)
-		dst = append(dst, `,"runtime":`...)
-		dst = appendString(dst, v.Runtime)
-		dst = append(dst, `,"agent":`...)
-		dst = appendString(dst, v.Agent)
-		dst = append(dst, `,"session":`...)
-		dst = appendString(dst, v.Session)
-		dst = append(dst, `,"correlation_id":`...)
-		dst = appendString(dst, v.CorrelationID)
+		dst = appendIdentity(dst, v.TS, v.Runtime, v.Agent, v.Session, v.CorrelationID)
 		dst = append(dst, `,"outcome":`...)
 		dst = appendString(dst, v.Outcome)
 		dst = append(dst, `,"exit_code":`...)
