@@ -336,6 +336,11 @@ func (d *Daemon) reconcile() {
 		}
 		files := found.Files
 		for _, f := range files {
+			if f.Class == scan.Cold {
+				// Compressed, immutable archives of events moved out of the
+				// database: `scan` reads them; the daemon saw them live in the database.
+				continue
+			}
 			d.watch(filepath.Dir(filepath.Dir(f.Path)))
 			d.watch(filepath.Dir(f.Path))
 			if _, ok := d.files[f.Path]; ok {

@@ -22,6 +22,9 @@ const (
 	// Archive is a transcript renamed on reset, delete or compaction: it holds
 	// commands that ran, so a scan reads it too.
 	Archive
+	// Cold is an SQLite-era cold-storage archive, sessions/cold/<sha256>.jsonl.zst:
+	// old transcript events moved out of the database, read by scan.
+	Cold
 )
 
 // File is a transcript to read.
@@ -232,7 +235,7 @@ func (d *discovery) sessions(dir, agent string) {
 			case "session-sqlite-import-archive":
 				d.sessions(p, agent)
 			case "cold":
-				d.skip(p, "SQLite-era cold storage (OpenClaw 2026.9+): not read by this version")
+				d.cold(p, agent)
 			default:
 				d.skip(p, "directory inside a sessions directory: not a transcript")
 			}
@@ -248,6 +251,24 @@ func (d *discovery) sessions(dir, agent string) {
 			continue
 		}
 		d.files = append(d.files, File{Path: p, Rel: d.rel(p), Agent: agent, Group: agent + "/" + group, Class: class, Size: fi.Size(), Order: order})
+	}
+}
+
+// cold adds the cold-storage archives of a sessions directory.
+func (d *discovery) cold(dir, agent string) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		d.skip(dir, "cannot list: %v", err)
+		return
+	}
+	for _, e := range entries {
+		p := filepath.Join(dir, e.Name())
+		fi, err := os.Stat(p)
+		if err != nil || !fi.Mode().IsRegular() || !strings.HasSuffix(e.Name(), ".jsonl.zst") {
+			d.skip(p, "not a cold-storage archive (<sha256>.jsonl.zst)")
+			continue
+		}
+		d.files = append(d.files, File{Path: p, Rel: d.rel(p), Agent: agent, Group: agent + "/cold/" + e.Name(), Class: Cold, Size: fi.Size(), Order: "1"})
 	}
 }
 

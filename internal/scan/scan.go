@@ -363,6 +363,9 @@ func readGroup(ctx context.Context, g group, opt Options, out chan<- groupOut, b
 }
 
 func readFile(ctx context.Context, f File, opt Options, cur *groupOut, pending *[]ledger.Body, feed *Feeder, send func(bool) bool, bytesDone *atomic.Int64) bool {
+	if f.Class == Cold {
+		return readCold(ctx, f, cur, pending, feed, send, bytesDone)
+	}
 	fh, err := os.Open(f.Path)
 	if err != nil {
 		cur.skipped = append(cur.skipped, Skipped{Path: f.Rel, Reason: fmt.Sprintf("cannot open: %v", errors.Unwrap(err))})

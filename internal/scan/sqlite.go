@@ -110,3 +110,33 @@ func (d *discovery) era(agentDir, agent string) {
 		d.skip(agentDir, "agent %s has no readable transcripts (neither JSONL nor SQLite): nothing of it is audited", agent)
 	}
 }
+
+// readCold reads a zstd-compressed cold-storage archive line by line (streaming);
+// line numbers and offsets are those of the decompressed text.
+func readCold(ctx context.Context, f File, cur *groupOut, pending *[]ledger.Body, feed *Feeder, send func(bool) bool, bytesDone *atomic.Int64) bool {
+	var no, offset int64
+	stopped := false
+	err := sqlitesource.ReadCold(f.Path, func(line []byte) error {
+		no++
+		cur.lines++
+		var p *Problem
+		*pending, p = feed.Line(*pending, line, no, offset, int64(len(line))+1, false)
+		offset += int64(len(line)) + 1
+		if p != nil {
+			cur.problems = append(cur.problems, *p)
+		}
+		if !send(false) {
+			stopped = true
+			return ctx.Err()
+		}
+		return nil
+	})
+	bytesDone.Add(f.Size)
+	if stopped {
+		return false
+	}
+	if err != nil {
+		cur.problems = append(cur.problems, Problem{Path: f.Rel, Line: no, Reason: fmt.Sprintf("cold archive: %v (lines read before it are kept)", err)})
+	}
+	return true
+}

@@ -79,3 +79,26 @@ func TestSQLiteEraAndMigratedInstallAuditedOnce(t *testing.T) {
 	}
 	_ = ledger.KindExec
 }
+
+// Cold storage (OpenClaw 2026.9+) moves old events out of the database into
+// sessions/cold/<sha256>.jsonl.zst; they hold commands that ran.
+func TestColdArchiveIsRead(t *testing.T) {
+	e := newEnv(t)
+	lines := []string{header("old1"), call("a1", "c1", "backup.sh"), result("r1", "c1", 0, "done")}
+	enc, _ := zstd.NewWriter(nil)
+	data := enc.EncodeAll([]byte(strings.Join(lines, "\n")+"\n"), nil)
+	dir := filepath.Join(e.root, "agents", "main", "sessions", "cold")
+	os.MkdirAll(dir, 0o755)
+	os.WriteFile(filepath.Join(dir, "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08.jsonl.zst"), data, 0o600)
+	e.scan()
+	recs := e.records()
+	if got := summary(recs); got != "exec:c1:succeeded" {
+		t.Fatalf("records = %s", got)
+	}
+	if recs[0].Session != "old1" || !strings.Contains(recs[0].Source.Path, "cold/") || recs[0].Source.Line != 3 {
+		t.Fatalf("record = %+v source %+v", recs[0], recs[0].Source)
+	}
+	if s := e.scan(); s.Appended != 0 {
+		t.Fatalf("rescan appended %d", s.Appended)
+	}
+}
