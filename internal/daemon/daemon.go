@@ -261,6 +261,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 				if sweeps%6 == 0 {
 					d.reconcile()
 					d.pollAll()
+					d.checkDBSessions(ctx)
 				} else {
 					d.pollGrown()
 				}

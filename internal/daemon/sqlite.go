@@ -98,3 +98,29 @@ func (d *Daemon) pollDBs(ctx context.Context) int {
 	}
 	return n
 }
+
+// checkDBSessions notices sessions deleted from a database (OpenClaw deletes a
+// session's rows by cascade): they are recorded as archived, and their calls still
+// without a result become no_result, as for a deleted transcript file.
+func (d *Daemon) checkDBSessions(ctx context.Context) {
+	for _, f := range d.dbs {
+		live, err := f.db.Sessions(ctx)
+		if err != nil {
+			continue
+		}
+		for session := range f.last {
+			if _, ok := live[session]; ok {
+				continue
+			}
+			d.queue = append(d.queue, &ledger.SourceChange{Type: "archived", Runtime: "openclaw", Agent: f.d.Agent, Path: f.d.Rel + "#" + session,
+				Detail: "the session was deleted from the transcript database; every event read before is recorded"})
+			if holder := f.fol[session]; holder != nil && holder.sess != nil {
+				d.admit(holder.sess.s.Finish(nil))
+				delete(d.sessions, holder.sess.key)
+			}
+			delete(f.last, session)
+			delete(f.feeds, session)
+			delete(f.fol, session)
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	_ "modernc.org/sqlite"
 )
@@ -44,11 +45,26 @@ func TestFollowsSQLiteTranscripts(t *testing.T) {
 	insert(4, call("a2", "c2", "make", t0))
 	insert(5, result("r2", "c2", 2))
 	e.waitExecs("db1/c1:succeeded db1/c2:nonzero_exit")
+	// Deleting the session (cascade) is recorded; its unanswered call becomes no_result.
+	insert(6, call("a3", "c3", "sleep 999", t0))
+	e.waitFor("pending call read", func() bool { return len(e.records()) >= 3 })
+	time.Sleep(300 * time.Millisecond)
+	if _, err := db.Exec(`PRAGMA foreign_keys=ON; DELETE FROM session_windows WHERE session_id='db1'`); err != nil {
+		t.Fatal(err)
+	}
+	e.waitExecs("db1/c1:succeeded db1/c2:nonzero_exit db1/c3:no_result")
+	var archived bool
+	for _, r := range e.records() {
+		archived = archived || r.Kind == "source" && r.Type == "archived"
+	}
+	if !archived {
+		t.Fatal("no source record for the deleted session")
+	}
 	e.stop()
 	// A restart reads the database again; nothing is recorded twice.
 	before := len(e.records())
 	e.start()
-	e.waitExecs("db1/c1:succeeded db1/c2:nonzero_exit")
+	time.Sleep(300 * time.Millisecond)
 	if after := len(e.records()); after != before {
 		t.Fatalf("restart appended %d records", after-before)
 	}
