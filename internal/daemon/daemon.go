@@ -80,6 +80,7 @@ type Daemon struct {
 	watcher     *fsnotify.Watcher
 
 	queue    []ledger.Body // admitted, not yet durable
+	held     []ledger.Body // with --witness: derived, waiting until the witness can judge
 	failing  string        // the current write error, "" when healthy
 	retryAt  time.Time
 	backoff  time.Duration
@@ -178,6 +179,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 		for d.failing == "" && d.pollAll() > 0 {
 			d.commit()
 		}
+		d.release(true)
 		d.commit()
 		d.savePositions(true)
 		if d.failing != "" {
@@ -192,7 +194,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 	defer sweep.Stop()
 	retry := time.NewTimer(time.Hour)
 	defer retry.Stop()
-	kick := make(chan struct{}, 1) // files left with unread lines: another turn soon
+	kick := make(chan struct{}, 1)                   // files left with unread lines: another turn soon
+	settle := time.NewTicker(250 * time.Millisecond) // held execs waiting for the witness
+	defer settle.Stop()
 	sweeps := 0
 	var events <-chan fsnotify.Event
 	var errs <-chan error
@@ -203,6 +207,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 		d.turnEnd = time.Time{}
 		select {
 		case <-ctx.Done():
+			d.release(true)
 			d.commit()
 			d.savePositions(true)
 			for _, f := range d.dbs {
@@ -269,6 +274,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 			}
 			d.commit()
 		case <-retry.C:
+			d.commit()
+		case <-settle.C:
+			d.release(false)
 			d.commit()
 		case <-kick:
 			d.turnEnd = time.Now().Add(turnBudget)
@@ -559,10 +567,16 @@ func (d *Daemon) finish(f *followed, gone bool) {
 const commitBatch = 4096
 
 func (d *Daemon) admit(bodies []ledger.Body) {
+	if d.cfg.Witness != nil {
+		d.held = append(d.held, bodies...)
+		d.release(false)
+		return
+	}
+	d.admitNow(bodies)
+}
+
+func (d *Daemon) admitNow(bodies []ledger.Body) {
 	for _, b := range bodies {
-		if e, ok := b.(*ledger.Exec); ok && d.cfg.Witness != nil {
-			witnessExec(d.cfg.Witness, e)
-		}
 		if b, ok := d.idx.Admit(b); ok {
 			d.queue = append(d.queue, b)
 		}
@@ -570,6 +584,42 @@ func (d *Daemon) admit(bodies []ledger.Body) {
 	if len(d.queue) >= commitBatch && d.failing == "" {
 		d.commit()
 	}
+}
+
+// witnessSettle is how long after an exec's result the witness is asked: only once
+// the window (and its slack) has passed can it say a command never ran.
+const witnessSettle = 2100 * time.Millisecond
+
+// release passes held records on in order, each exec once the witness can judge it
+// (or at once when all is true: shutdown). Records after a held exec wait with it,
+// so that an update never reaches the index before its exec.
+func (d *Daemon) release(all bool) {
+	now := time.Now()
+	n := 0
+	for ; n < len(d.held); n++ {
+		e, ok := d.held[n].(*ledger.Exec)
+		if !ok {
+			continue
+		}
+		if !all && e.Verdict == event.Executed && now.Before(witnessReadyAt(e)) {
+			break
+		}
+		witnessExec(d.cfg.Witness, e)
+	}
+	if n == 0 {
+		return
+	}
+	ready := d.held[:n]
+	d.held = append([]ledger.Body(nil), d.held[n:]...)
+	d.admitNow(ready)
+}
+
+func witnessReadyAt(e *ledger.Exec) time.Time {
+	end, err := time.Parse(time.RFC3339Nano, e.EndedAt)
+	if err != nil {
+		return time.Time{}
+	}
+	return end.Add(witnessSettle)
 }
 
 // expire records calls whose result has not come within NoResultAfter.
@@ -641,7 +691,7 @@ func (d *Daemon) savePositions(force bool) {
 	if !force && now.Sub(d.savedAt) < time.Second {
 		return
 	}
-	if len(d.queue) > 0 {
+	if len(d.queue) > 0 || len(d.held) > 0 {
 		return // never ahead of the ledger
 	}
 	held := map[string]event.Position{}

@@ -41,11 +41,11 @@ func TestWitnessMatchesRealProcesses(t *testing.T) {
 	sh.Dir = cwd
 	sh.Run()
 	e.appendLines("s1.jsonl", resultIn("r1", "real", 3, cwd, time.Now()))
-	// "unmatched" means the witness watched the whole window (call to result, plus
-	// 2 s of slack each side) and saw nothing: let such a window pass first.
-	time.Sleep(5 * time.Second)
-	at := time.Now().Add(-3 * time.Second)
-	e.appendLines("s1.jsonl", call("a2", "fake", "cat /etc/never-ran-"+fmt.Sprint(start.UnixNano()), at), resultIn("r2", "fake", 0, cwd, at.Add(500*time.Millisecond)))
+	// A transcript that claims a command no process ran, written live: the daemon
+	// holds the record until the witness's window has passed, then judges it.
+	time.Sleep(2500 * time.Millisecond) // the witness must have been watching since before the claimed call's window
+	at := time.Now()
+	e.appendLines("s1.jsonl", call("a2", "fake", "cat /etc/never-ran-"+fmt.Sprint(start.UnixNano()), at), resultIn("r2", "fake", 0, cwd, at.Add(100*time.Millisecond)))
 	e.waitExecs("s1/fake:succeeded s1/real:nonzero_exit")
 	for _, r := range e.records() {
 		if r.Kind != ledger.KindExec {
