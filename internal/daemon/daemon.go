@@ -194,9 +194,13 @@ func (d *Daemon) Run(ctx context.Context) error {
 	defer sweep.Stop()
 	retry := time.NewTimer(time.Hour)
 	defer retry.Stop()
-	kick := make(chan struct{}, 1)                   // files left with unread lines: another turn soon
-	settle := time.NewTicker(250 * time.Millisecond) // held execs waiting for the witness
-	defer settle.Stop()
+	kick := make(chan struct{}, 1) // files left with unread lines: another turn soon
+	var settle <-chan time.Time    // held execs waiting for the witness; only with one
+	if d.cfg.Witness != nil {
+		t := time.NewTicker(250 * time.Millisecond)
+		defer t.Stop()
+		settle = t.C
+	}
 	sweeps := 0
 	var events <-chan fsnotify.Event
 	var errs <-chan error
@@ -261,9 +265,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 			d.turnEnd = time.Now().Add(turnBudget)
 			sweeps++
 			if d.failing == "" {
-				// Most sweeps only fstat the open files; every sixth one also
+				// Most sweeps only fstat the open files; every twelfth one also
 				// rediscovers and stats every name, for renames no event reported.
-				if sweeps%6 == 0 {
+				if sweeps%12 == 0 {
 					d.reconcile()
 					d.pollAll()
 					d.checkDBSessions(ctx)
@@ -275,7 +279,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 			d.commit()
 		case <-retry.C:
 			d.commit()
-		case <-settle.C:
+		case <-settle:
 			d.release(false)
 			d.commit()
 		case <-kick:
