@@ -69,11 +69,6 @@ func parseLine(raw []byte) (line, error) {
 	return l, err
 }
 
-func parseMessage(raw []byte) *message {
-	m, _, _ := parseMessagePrefix(raw)
-	return m
-}
-
 // parseMessagePrefix parses the message object at the start of rest. Content and
 // details are decoded in the same pass when the role is already known (OpenClaw
 // writes role first); otherwise they are kept raw and decoded on demand.
