@@ -52,12 +52,7 @@ type executionsPage struct {
 
 func (s *Server) apiExecutions(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	f, err := parseFilter(q, "agent", "session", "outcome", "verdict", "text", "kind")
-	if err != nil {
-		s.failErr(w, r, err)
-		return
-	}
-	cursor, limit, err := parsePage(q)
+	f, cursor, limit, err := parseList(q, "agent", "session", "outcome", "verdict", "text", "kind")
 	if err != nil {
 		s.failErr(w, r, err)
 		return
@@ -145,12 +140,7 @@ func rfc3339(u uint32) string {
 
 func (s *Server) apiSessions(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	f, err := parseFilter(q, "agent")
-	if err != nil {
-		s.failErr(w, r, err)
-		return
-	}
-	cursor, limit, err := parsePage(q)
+	f, cursor, limit, err := parseList(q, "agent")
 	if err != nil {
 		s.failErr(w, r, err)
 		return
@@ -204,12 +194,7 @@ type ProviderError struct {
 
 func (s *Server) apiProviderErrors(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	f, err := parseFilter(q, "class", "agent", "session")
-	if err != nil {
-		s.failErr(w, r, err)
-		return
-	}
-	cursor, limit, err := parsePage(q)
+	f, cursor, limit, err := parseList(q, "class", "agent", "session")
 	if err != nil {
 		s.failErr(w, r, err)
 		return

@@ -99,6 +99,17 @@ func parseFilter(q url.Values, allowed ...string) (Filter, error) {
 }
 
 // parsePage reads cursor (rows with a seq below it) and limit.
+// parseList reads a list request: its filter, restricted to the allowed keys, and
+// its page.
+func parseList(q url.Values, allowed ...string) (Filter, int64, int, error) {
+	f, err := parseFilter(q, allowed...)
+	if err != nil {
+		return f, 0, 0, err
+	}
+	cursor, limit, err := parsePage(q)
+	return f, cursor, limit, err
+}
+
 func parsePage(q url.Values) (cursor int64, limit int, err error) {
 	c, err := param(q, "cursor")
 	if err != nil {

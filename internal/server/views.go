@@ -599,12 +599,7 @@ const providerDays = 14
 
 func (s *Server) handleProviders(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	f, err := parseFilter(q, "class", "agent", "session")
-	if err != nil {
-		s.failErr(w, r, err)
-		return
-	}
-	cursor, limit, err := parsePage(q)
+	f, cursor, limit, err := parseList(q, "class", "agent", "session")
 	if err != nil {
 		s.failErr(w, r, err)
 		return
