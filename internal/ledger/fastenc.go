@@ -140,6 +140,18 @@ func appendIdentity(dst []byte, ts, runtime, agent, session, correlationID strin
 	return appendString(dst, correlationID)
 }
 
+// appendEnd appends how an exec ended, as exec and exec_update both say it.
+func appendEnd(dst []byte, outcome string, exitCode *int, signal string, durationMs *int64) []byte {
+	dst = append(dst, `,"outcome":`...)
+	dst = appendString(dst, outcome)
+	dst = append(dst, `,"exit_code":`...)
+	dst = appendIntPtr(dst, exitCode)
+	dst = append(dst, `,"signal":`...)
+	dst = appendString(dst, signal)
+	dst = append(dst, `,"duration_ms":`...)
+	return appendInt64Ptr(dst, durationMs)
+}
+
 // appendBody appends the canonical JSON object of an exec or exec_update body;
 // ok is false for other kinds.
 func appendBody(dst []byte, b Body) ([]byte, bool) {
@@ -156,14 +168,7 @@ func appendBody(dst []byte, b Body) ([]byte, bool) {
 		dst = appendString(dst, v.Host)
 		dst = append(dst, `,"background":`...)
 		dst = appendBool(dst, v.Background)
-		dst = append(dst, `,"outcome":`...)
-		dst = appendString(dst, v.Outcome)
-		dst = append(dst, `,"exit_code":`...)
-		dst = appendIntPtr(dst, v.ExitCode)
-		dst = append(dst, `,"signal":`...)
-		dst = appendString(dst, v.Signal)
-		dst = append(dst, `,"duration_ms":`...)
-		dst = appendInt64Ptr(dst, v.DurationMs)
+		dst = appendEnd(dst, v.Outcome, v.ExitCode, v.Signal, v.DurationMs)
 		dst = append(dst, `,"started_at":`...)
 		dst = appendString(dst, v.StartedAt)
 		dst = append(dst, `,"ended_at":`...)
@@ -207,14 +212,7 @@ func appendBody(dst []byte, b Body) ([]byte, bool) {
 		return append(dst, '}'), true
 	case *ExecUpdate:
 		dst = appendIdentity(dst, v.TS, v.Runtime, v.Agent, v.Session, v.CorrelationID)
-		dst = append(dst, `,"outcome":`...)
-		dst = appendString(dst, v.Outcome)
-		dst = append(dst, `,"exit_code":`...)
-		dst = appendIntPtr(dst, v.ExitCode)
-		dst = append(dst, `,"signal":`...)
-		dst = appendString(dst, v.Signal)
-		dst = append(dst, `,"duration_ms":`...)
-		dst = appendInt64Ptr(dst, v.DurationMs)
+		dst = appendEnd(dst, v.Outcome, v.ExitCode, v.Signal, v.DurationMs)
 		dst = append(dst, `,"ended_at":`...)
 		dst = appendString(dst, v.EndedAt)
 		dst = append(dst, `,"output":`...)
