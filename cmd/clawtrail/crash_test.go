@@ -163,8 +163,12 @@ func TestCrashExactlyOnce(t *testing.T) {
 	ledgerPath := filepath.Join(dir, "governance.jsonl")
 	w := &openclawWriter{t: t, dir: sessions, rng: rand.New(rand.NewPCG(1, 2)), want: map[string]string{}}
 
+	withSnapshot := 0 // restarts that found an index snapshot to start from
 	start := func() *exec.Cmd {
-		cmd := exec.Command(bin, "run", "--source", state, "--ledger", ledgerPath, "--listen", "off", "--sweep", "100ms", "--log-level", "error")
+		if _, err := os.Stat(ledger.SnapshotPath(ledgerPath)); err == nil {
+			withSnapshot++
+		}
+		cmd := exec.Command(bin, "run", "--source", state, "--ledger", ledgerPath, "--listen", "off", "--sweep", "100ms", "--index-every", "150ms", "--log-level", "error")
 		cmd.Stderr = os.Stderr
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
@@ -239,7 +243,10 @@ func TestCrashExactlyOnce(t *testing.T) {
 		t.Fatalf("after %d kills, %d execs: missing %d %v, doubled %d %v, wrong %v, unexpected %v",
 			*crashKills, len(w.want), len(missing), head(missing), len(doubled), head(doubled), head(wrong), head(extra))
 	}
-	t.Logf("%d execs exactly once after %d SIGKILLs", len(w.want), *crashKills)
+	if withSnapshot == 0 {
+		t.Fatal("no restart found an index snapshot: the test did not exercise starting from one")
+	}
+	t.Logf("%d execs exactly once after %d SIGKILLs (%d restarts from an index snapshot)", len(w.want), *crashKills, withSnapshot)
 }
 
 func head(s []string) []string {

@@ -51,6 +51,7 @@ func runRun(ctx context.Context, args []string, getenv func(string) string, stdo
 	agent := fs.String("agent", "main", "agent `name` for a sessions dir outside agents/<id>/")
 	noResult := fs.Duration("no-result-after", 30*time.Minute, "record a call without a result as no_result after this `duration`")
 	sweep := fs.Duration("sweep", 5*time.Second, "full rediscovery and stat sweep every `duration`")
+	indexEvery := fs.Duration("index-every", time.Minute, "save the ledger's index snapshot (<ledger>.index) at most this often, so a restart checks only the ledger's tail")
 	logFormat := fs.String("log-format", "text", "log format: text or json")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	if _, err := parseFlags(fs, args); err != nil {
@@ -87,7 +88,7 @@ func runRun(ctx context.Context, args []string, getenv func(string) string, stdo
 		}
 	}
 	d := daemon.New(daemon.Config{Witness: wit, Sources: sources, Ledger: *ledgerPath, DefaultAgent: *agent, AllTools: *allTools,
-		MaxLine: scan.DefaultMaxLine, NoResultAfter: *noResult, Reconcile: *sweep, Once: *once, Logger: log})
+		MaxLine: scan.DefaultMaxLine, NoResultAfter: *noResult, Reconcile: *sweep, IndexEvery: *indexEvery, Once: *once, Logger: log})
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()

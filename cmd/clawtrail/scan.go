@@ -136,6 +136,9 @@ func printSummary(w io.Writer, s *scan.Summary, ledgerPath string) {
 	if s.Repair != nil {
 		fmt.Fprintf(w, "ledger repaired: %s (recorded as a notice)\n", s.Repair.Detail)
 	}
+	if s.IndexNote != "" {
+		fmt.Fprintf(w, "note: %s\n", s.IndexNote)
+	}
 	fmt.Fprintf(w, "appended %d records to %s (now %d records)\n", s.Appended, ledgerPath, s.LedgerRecords)
 	fmt.Fprintf(w, "  execs:           %s\n", byCount(s.ExecsByOutcome))
 	if len(s.UpdatesBy) > 0 {
@@ -225,7 +228,8 @@ func summaryJSON(s *scan.Summary, ledgerPath string) any {
 		FirstProblems  []problem        `json:"first_problems"`
 		Skipped        []skipped        `json:"skipped"`
 		Repaired       string           `json:"repaired,omitempty"`
-	}{Ledger: ledgerPath, Files: s.Files, Bytes: s.Bytes, Lines: s.Lines, Seconds: s.Elapsed.Seconds(), Appended: s.Appended,
+		IndexNote      string           `json:"index_note,omitempty"`
+	}{IndexNote: s.IndexNote, Ledger: ledgerPath, Files: s.Files, Bytes: s.Bytes, Lines: s.Lines, Seconds: s.Elapsed.Seconds(), Appended: s.Appended,
 		LedgerRecords: s.LedgerRecords, Execs: s.ExecsByOutcome, ExecUpdates: s.UpdatesBy, ProviderErrors: s.ProviderErrors,
 		Tools: s.Tools, Notices: s.Notices, Claims: s.Claims, Problems: s.ProblemCount, FirstProblems: []problem{}, Skipped: []skipped{}}
 	for _, p := range s.Problems {

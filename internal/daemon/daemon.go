@@ -40,6 +40,7 @@ type Config struct {
 	MaxLine       int
 	NoResultAfter time.Duration // a call without a result becomes no_result after this long
 	Reconcile     time.Duration // full rediscovery and stat sweep, in case an event was missed
+	IndexEvery    time.Duration // save the index snapshot at most this often (default 1 minute)
 	Once          bool          // stop when caught up
 	Logger        *slog.Logger
 	Now           func() time.Time
@@ -79,12 +80,16 @@ type Daemon struct {
 	warnedEmpty map[string]bool
 	watcher     *fsnotify.Watcher
 
-	queue    []ledger.Body // admitted, not yet durable
-	held     []ledger.Body // with --witness: derived, waiting until the witness can judge
-	failing  string        // the current write error, "" when healthy
-	retryAt  time.Time
-	backoff  time.Duration
-	savedAt  time.Time
+	queue   []ledger.Body // admitted, not yet durable
+	held    []ledger.Body // with --witness: derived, waiting until the witness can judge
+	failing string        // the current write error, "" when healthy
+	retryAt time.Time
+	backoff time.Duration
+	savedAt time.Time
+	// the index snapshot last written: at this seq and ledger size, at this time
+	idxSeq   int64
+	idxSize  int64
+	idxAt    time.Time
 	lastExp  time.Time
 	problems int64
 	turnEnd  time.Time // reading stops for this turn after it (zero: no limit)
@@ -122,6 +127,9 @@ func New(cfg Config) *Daemon {
 	if cfg.Reconcile <= 0 {
 		cfg.Reconcile = 5 * time.Second
 	}
+	if cfg.IndexEvery <= 0 {
+		cfg.IndexEvery = time.Minute
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -145,15 +153,23 @@ func (d *Daemon) positionsPath() string { return d.cfg.Ledger + ".positions" }
 // after the records of every line read are durable.
 func (d *Daemon) Run(ctx context.Context) error {
 	d.idx = ledger.NewIndex()
-	w, rep, err := ledger.Open(d.cfg.Ledger, ledger.Options{Now: d.cfg.Now, Each: func(r *ledger.Record, _ []byte) error {
-		d.idx.Learn(r)
-		return nil
-	}})
+	opened := time.Now()
+	w, rep, err := ledger.Open(d.cfg.Ledger, ledger.Options{Now: d.cfg.Now, Index: d.idx, Snapshot: ledger.SnapshotPath(d.cfg.Ledger)})
 	if err != nil {
 		return err
 	}
 	d.w = w
 	defer w.Close()
+	st := w.Started()
+	d.idxSeq, d.idxSize = st.From.LastSeq, st.From.Size
+	if st.Snapshot == "used" && st.Bytes < indexBytes {
+		d.idxAt = time.Now()
+	} // else the first commit saves one: this start was slow, the next need not be
+	if st.Snapshot != "used" && st.Snapshot != "none" {
+		d.log.Warn("index snapshot not used; read the whole ledger", "reason", st.Snapshot)
+	}
+	d.log.Info("ledger read back", "records", w.Seq(), "checked", st.Checked, "checked_bytes", st.Bytes,
+		"from_snapshot", st.Snapshot == "used", "took", time.Since(opened).Round(time.Millisecond))
 	if rep != nil {
 		d.log.Warn("ledger tail repaired", "detail", rep.Detail)
 		d.queue = append(d.queue, &ledger.Notice{Reason: "torn_tail_repaired", Detail: rep.Detail})
@@ -182,6 +198,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 		d.release(true)
 		d.commit()
 		d.savePositions(true)
+		d.saveIndex(true)
 		if d.failing != "" {
 			return fmt.Errorf("ledger not writable: %s", d.failing)
 		}
@@ -214,6 +231,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 			d.release(true)
 			d.commit()
 			d.savePositions(true)
+			d.saveIndex(true)
 			for _, f := range d.dbs {
 				f.db.Close()
 			}
@@ -686,6 +704,33 @@ func (d *Daemon) commit() {
 	d.status.Problems = d.problems
 	d.mu.Unlock()
 	d.savePositions(false)
+	d.saveIndex(false)
+}
+
+// Index snapshots are written at most every Config.IndexEvery while running (and at
+// shutdown), or sooner once this much was appended: a restart then checks at most
+// about that much of the ledger's tail. Writing one takes the loop's time in
+// proportion to the records held.
+const indexBytes = 64 << 20
+
+// saveIndex writes the ledger's index snapshot when the ledger has moved on enough
+// since the last one. Only with nothing queued: the snapshot must not hold an
+// admitted record the ledger does not (after a crash it would be taken for a
+// duplicate and lost).
+func (d *Daemon) saveIndex(force bool) {
+	seq, size := d.w.Seq(), d.w.Size()
+	if len(d.queue) > 0 || d.failing != "" || seq == d.idxSeq {
+		return
+	}
+	if !force && time.Since(d.idxAt) < d.cfg.IndexEvery && size-d.idxSize < indexBytes {
+		return
+	}
+	d.idxAt = time.Now()
+	if err := d.w.SaveIndex(); err != nil {
+		d.log.Warn("index snapshot not saved (a restart will read more of the ledger)", "err", err)
+		return
+	}
+	d.idxSeq, d.idxSize = seq, size
 }
 
 // savePositions writes the hint: for every file the end of what was read, pulled

@@ -1,7 +1,9 @@
 package ledger
 
 import (
-	"hash/maphash"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/binary"
 )
 
 // Index remembers what the ledger already says, so that re-reading a transcript adds
@@ -9,10 +11,13 @@ import (
 // an exec_update only when the outcome changes, everything else once per identity.
 //
 // Identities are kept as 64-bit hashes to bound memory on ledgers of millions of
-// records; a collision (about one in 10^7 at a million records) would drop one record,
-// which is why the hash is seeded per process and never persisted.
+// records; a collision (about one in 10^7 at a million records) would drop one record.
+// The hash is keyed with a random secret made for each index, so ids chosen by whoever
+// writes a transcript cannot be aimed at a collision; the key leaves the process only
+// inside the index snapshot (snapshot.go), which is as private as the ledger.
 type Index struct {
-	seed   maphash.Seed
+	key    [32]byte
+	buf    []byte
 	latest map[uint64]string   // exec identity -> latest outcome
 	steps  map[uint64]struct{} // exec identity + source entry -> seen
 	once   map[uint64]struct{} // other identities
@@ -20,41 +25,46 @@ type Index struct {
 
 // NewIndex returns an empty index.
 func NewIndex() *Index {
-	return &Index{seed: maphash.MakeSeed(), latest: map[uint64]string{}, steps: map[uint64]struct{}{}, once: map[uint64]struct{}{}}
+	x := &Index{latest: map[uint64]string{}, steps: map[uint64]struct{}{}, once: map[uint64]struct{}{}}
+	rand.Read(x.key[:])
+	return x
 }
 
-func (x *Index) key(parts ...string) uint64 {
-	var h maphash.Hash
-	h.SetSeed(x.seed)
+// hash is the identity hash: SHA-256 keyed by prefix, cut to 64 bits. It must stay
+// the same function for as long as snapshots written with it are read.
+func (x *Index) hash(parts ...string) uint64 {
+	b := append(x.buf[:0], x.key[:]...)
 	for _, p := range parts {
-		h.WriteString(p)
-		h.WriteByte(0)
+		b = append(b, p...)
+		b = append(b, 0)
 	}
-	return h.Sum64()
+	x.buf = b
+	sum := sha256.Sum256(b)
+	return binary.LittleEndian.Uint64(sum[:8])
 }
 
 // Learn adds a record read back from the ledger.
 func (x *Index) Learn(r *Record) {
 	switch r.Kind {
 	case KindExec, KindExecUpdate:
-		k := x.key(r.Runtime, r.Agent, r.Session, r.CorrelationID)
+		k := x.hash(r.Runtime, r.Agent, r.Session, r.CorrelationID)
 		x.latest[k] = r.Outcome
 		if r.Source != nil {
-			x.steps[x.key(r.Runtime, r.Agent, r.Session, r.CorrelationID, r.Source.EntryID)] = struct{}{}
+			x.steps[x.hash(r.Runtime, r.Agent, r.Session, r.CorrelationID, r.Source.EntryID)] = struct{}{}
 		}
 	case KindTool:
-		x.once[x.key(KindTool, r.Runtime, r.Agent, r.Session, r.CorrelationID)] = struct{}{}
+		x.once[x.hash(KindTool, r.Runtime, r.Agent, r.Session, r.CorrelationID)] = struct{}{}
 	case KindProviderError:
-		x.once[x.key(KindProviderError, r.Runtime, r.Agent, r.Session, r.EntryID)] = struct{}{}
+		x.once[x.hash(KindProviderError, r.Runtime, r.Agent, r.Session, r.EntryID)] = struct{}{}
 	case KindNotice:
 		if r.CorrelationID != "" {
-			x.once[x.key(KindNotice, r.Reason, r.Runtime, r.Agent, r.Session, r.CorrelationID)] = struct{}{}
+			x.once[x.hash(KindNotice, r.Reason, r.Runtime, r.Agent, r.Session, r.CorrelationID)] = struct{}{}
 		}
 	case KindClaim:
-		x.once[x.key(KindClaim, r.Runtime, r.Agent, r.Session, r.EntryID, r.Reason, r.ClaimedCommand)] = struct{}{}
+		x.once[x.hash(KindClaim, r.Runtime, r.Agent, r.Session, r.EntryID, r.Reason, r.ClaimedCommand)] = struct{}{}
 	case KindSource:
 		if r.Type == "era" {
-			x.once[x.key(KindSource, r.Type, r.Runtime, r.Agent, r.Path, r.Detail)] = struct{}{}
+			x.once[x.hash(KindSource, r.Type, r.Runtime, r.Agent, r.Path, r.Detail)] = struct{}{}
 		}
 	}
 }
@@ -65,8 +75,8 @@ func (x *Index) Learn(r *Record) {
 func (x *Index) Admit(b Body) (Body, bool) {
 	switch v := b.(type) {
 	case *Exec:
-		k := x.key(v.Runtime, v.Agent, v.Session, v.CorrelationID)
-		sk := x.key(v.Runtime, v.Agent, v.Session, v.CorrelationID, v.Source.EntryID)
+		k := x.hash(v.Runtime, v.Agent, v.Session, v.CorrelationID)
+		sk := x.hash(v.Runtime, v.Agent, v.Session, v.CorrelationID, v.Source.EntryID)
 		if _, seen := x.steps[sk]; seen {
 			return nil, false
 		}
@@ -84,8 +94,8 @@ func (x *Index) Admit(b Body) (Body, bool) {
 		x.latest[k] = v.Outcome
 		return UpdateOf(v), true
 	case *ExecUpdate:
-		k := x.key(v.Runtime, v.Agent, v.Session, v.CorrelationID)
-		sk := x.key(v.Runtime, v.Agent, v.Session, v.CorrelationID, v.Source.EntryID)
+		k := x.hash(v.Runtime, v.Agent, v.Session, v.CorrelationID)
+		sk := x.hash(v.Runtime, v.Agent, v.Session, v.CorrelationID, v.Source.EntryID)
 		if _, seen := x.steps[sk]; seen {
 			return nil, false
 		}
@@ -116,7 +126,7 @@ func (x *Index) Admit(b Body) (Body, bool) {
 }
 
 func (x *Index) onceOnly(b Body, parts ...string) (Body, bool) {
-	k := x.key(parts...)
+	k := x.hash(parts...)
 	if _, seen := x.once[k]; seen {
 		return nil, false
 	}
@@ -134,6 +144,6 @@ func UpdateOf(e *Exec) *ExecUpdate {
 
 // Known reports whether the ledger holds an exec with this identity.
 func (x *Index) Known(runtime, agent, session, callID string) bool {
-	_, ok := x.latest[x.key(runtime, agent, session, callID)]
+	_, ok := x.latest[x.hash(runtime, agent, session, callID)]
 	return ok
 }

@@ -44,7 +44,7 @@ type State struct {
 // the first problem and returns it as *Problem together with the state before it; a
 // torn last line is a problem too, with Reason "torn".
 func Walk(r io.Reader, fn func(rec *Record, line []byte) error) (State, error) {
-	return walk(r, fn, true)
+	return walk(r, fn, true, State{Head: ZeroHash})
 }
 
 // WalkIdentity is Walk for readers that need only a record's envelope and identity
@@ -52,11 +52,13 @@ func Walk(r io.Reader, fn func(rec *Record, line []byte) error) (State, error) {
 // entry id): outputs and messages are skipped, not decoded, which makes reading back a
 // large ledger at start several times faster. Every check of Walk is made.
 func WalkIdentity(r io.Reader, fn func(rec *Record, line []byte) error) (State, error) {
-	return walk(r, fn, false)
+	return walk(r, fn, false, State{Head: ZeroHash})
 }
 
-func walk(r io.Reader, fn func(rec *Record, line []byte) error, full bool) (State, error) {
-	st := State{Head: ZeroHash}
+// walk checks the records r holds, which continue a chain standing at from (r starts
+// at byte from.Size of the ledger, line from.Records+1).
+func walk(r io.Reader, fn func(rec *Record, line []byte) error, full bool, from State) (State, error) {
+	st := from
 	lr := lines.NewReader(r, MaxLine)
 	for {
 		l, err := lr.Next()
@@ -67,7 +69,7 @@ func walk(r io.Reader, fn func(rec *Record, line []byte) error, full bool) (Stat
 			return st, fmt.Errorf("read ledger: %w", err)
 		}
 		bad := func(seq int64, format string, args ...any) (State, error) {
-			return st, &Problem{Line: l.No, Offset: l.Offset, Seq: seq, Reason: fmt.Sprintf(format, args...)}
+			return st, &Problem{Line: from.Records + l.No, Offset: from.Size + l.Offset, Seq: seq, Reason: fmt.Sprintf(format, args...)}
 		}
 		if !l.Complete {
 			return bad(0, "torn: %d bytes without a final newline (a write was cut short)", l.Size)
@@ -108,7 +110,7 @@ func walk(r io.Reader, fn func(rec *Record, line []byte) error, full bool) (Stat
 		st.Records++
 		st.LastSeq = rec.Seq
 		st.Head = claimed
-		st.Size = lr.Offset()
+		st.Size = from.Size + lr.Offset()
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -35,6 +36,10 @@ type Writer struct {
 	diskSeq  int64
 	diskHead string
 	diskSize int64
+
+	idx      *Index
+	snapshot string
+	start    Start
 }
 
 // Options tunes Open.
@@ -43,6 +48,20 @@ type Options struct {
 	Each func(rec *Record, line []byte) error
 	// Now replaces time.Now for recorded_at (tests).
 	Now func() time.Time
+	// Index, if set, is filled with what the ledger holds. With Snapshot it may come
+	// from the index snapshot at that path (see Writer.SaveIndex), in which case only
+	// the records after the snapshot are checked, learnt and shown to Each. Index must
+	// be empty (NewIndex).
+	Index    *Index
+	Snapshot string
+}
+
+// Start says how Open read the ledger back.
+type Start struct {
+	Snapshot string // "used", "none", or why the snapshot was not used
+	From     State  // where checking began: the snapshot's state, or the start
+	Checked  int64  // records checked (and learnt) at open
+	Bytes    int64  // bytes of them
 }
 
 // Repair describes what Open found and fixed.
@@ -73,7 +92,39 @@ func open(path string, lock *os.File, opt Options) (*Writer, *Repair, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("open ledger: %w", err)
 	}
-	st, werr := WalkIdentity(f, opt.Each)
+	start := Start{From: State{Head: ZeroHash}}
+	if opt.Index != nil && opt.Snapshot != "" {
+		start.Snapshot = "none"
+		x, st, err := readSnapshot(opt.Snapshot)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+		case err != nil:
+			start.Snapshot = fmt.Sprintf("index snapshot %s unusable: %v", opt.Snapshot, err)
+		default:
+			if err := checkTip(f, st); err != nil {
+				start.Snapshot = fmt.Sprintf("index snapshot %s does not match the ledger: %v", opt.Snapshot, err)
+				break
+			}
+			*opt.Index = *x
+			start.Snapshot, start.From = "used", st
+		}
+	}
+	if _, err := f.Seek(start.From.Size, io.SeekStart); err != nil {
+		f.Close()
+		return nil, nil, fmt.Errorf("seek ledger: %w", err)
+	}
+	each := opt.Each
+	if opt.Index != nil {
+		each = func(r *Record, line []byte) error {
+			opt.Index.Learn(r)
+			if opt.Each != nil {
+				return opt.Each(r, line)
+			}
+			return nil
+		}
+	}
+	st, werr := walk(f, each, false, start.From)
+	start.Checked, start.Bytes = st.Records-start.From.Records, st.Size-start.From.Size
 	var rep *Repair
 	if werr != nil {
 		var p *Problem
@@ -110,7 +161,8 @@ func open(path string, lock *os.File, opt Options) (*Writer, *Repair, error) {
 		now = time.Now
 	}
 	w := &Writer{path: path, f: f, lock: lock, enc: newEncoder(), now: now,
-		seq: st.LastSeq, head: st.Head, diskSeq: st.LastSeq, diskHead: st.Head, diskSize: st.Size}
+		seq: st.LastSeq, head: st.Head, diskSeq: st.LastSeq, diskHead: st.Head, diskSize: st.Size,
+		idx: opt.Index, snapshot: opt.Snapshot, start: start}
 	if st.Size == 0 {
 		// A new ledger's directory entry must survive a crash too.
 		if err := syncDir(filepath.Dir(path)); err != nil {
@@ -170,6 +222,29 @@ func (w *Writer) Sync() error {
 	}
 	if err := w.f.Sync(); err != nil {
 		return fmt.Errorf("fsync ledger %s: %w", w.path, err)
+	}
+	return nil
+}
+
+// Started says how Open read the ledger back.
+func (w *Writer) Started() Start { return w.start }
+
+// SaveIndex writes the index snapshot (Options.Snapshot) for the ledger as it is now,
+// so that the next Open reads only what follows. The caller promises that the index
+// holds exactly what the ledger holds: every body it admitted has been appended (a
+// body admitted but not yet appended would be taken for a duplicate after a crash and
+// lost). Buffered records are made durable first.
+func (w *Writer) SaveIndex() error {
+	if w.idx == nil || w.snapshot == "" {
+		return nil
+	}
+	if err := w.Sync(); err != nil {
+		return err
+	}
+	// seq counts records from 1 without gaps, so the record count is the last seq.
+	st := State{Records: w.diskSeq, LastSeq: w.diskSeq, Head: w.diskHead, Size: w.diskSize}
+	if err := writeSnapshot(w.snapshot, w.idx, st); err != nil {
+		return fmt.Errorf("save index snapshot: %w", err)
 	}
 	return nil
 }

@@ -69,6 +69,7 @@ type Summary struct {
 	Problems       []Problem // first problems, for the report
 	ProblemCount   map[string]int64
 	Repair         *ledger.Repair
+	IndexNote      string // why the index snapshot beside the ledger was not used or not saved
 	Elapsed        time.Duration
 	LedgerRecords  int64 // records in the ledger after the scan
 }
@@ -120,10 +121,7 @@ func Run(ctx context.Context, opt Options) (*Summary, error) {
 
 	var records atomic.Int64
 	idx := ledger.NewIndex()
-	w, rep, err := ledger.Open(opt.Ledger, ledger.Options{Now: opt.Now, Each: func(r *ledger.Record, _ []byte) error {
-		idx.Learn(r)
-		return nil
-	}})
+	w, rep, err := ledger.Open(opt.Ledger, ledger.Options{Now: opt.Now, Index: idx, Snapshot: ledger.SnapshotPath(opt.Ledger)})
 	if err != nil {
 		return nil, err
 	}
@@ -224,6 +222,12 @@ func Run(ctx context.Context, opt Options) (*Summary, error) {
 	}
 	if err := w.Sync(); err != nil {
 		return nil, err
+	}
+	if s := w.Started().Snapshot; s != "used" && s != "none" {
+		sum.IndexNote = s + "; the whole ledger was read"
+	}
+	if err := w.SaveIndex(); err != nil {
+		sum.IndexNote = err.Error() + "; the next start reads the whole ledger"
 	}
 	if stopProgress != nil {
 		stopProgress()
