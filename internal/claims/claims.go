@@ -109,6 +109,14 @@ func (d *Detector) Executed(command, outcome, output string) {
 	}
 }
 
+// Retained is the bytes of real output the detector keeps for recognising quotes.
+func (d *Detector) Retained() int { return d.out.retained() }
+
+// ForgetOutputs drops the kept outputs, for a caller bounding memory across many
+// sessions. Quoted output is no longer judged invented in this session afterwards:
+// it might quote what was forgotten, and precision comes first.
+func (d *Detector) ForgetOutputs() { d.out.forget() }
+
 // failedOutcome reports outcomes that contradict a claim of success. Denied
 // and blocked commands never ran, so "it completed successfully" is as false
 // after them as after a non-zero exit.

@@ -27,6 +27,17 @@ type outputIndex struct {
 	// twice the normalised bound keeps at least as much.
 	raw     []string
 	rawSize int
+	// forgot: outputs were dropped to bound memory across sessions (Forget), so a
+	// quote found nowhere may be a quote of one of them.
+	forgot bool
+}
+
+// retained is the bytes of output text kept.
+func (x *outputIndex) retained() int { return x.rawSize + 2*x.size }
+
+// forget drops every kept output.
+func (x *outputIndex) forget() {
+	*x = outputIndex{forgot: true}
 }
 
 func (x *outputIndex) add(output string) {
@@ -180,6 +191,9 @@ func (c *checker) judgeQuote(body string, skipPrompts bool) quoteVerdict {
 		return quoteTooSmall
 	}
 	if missing > 0 && missing*3 >= n {
+		if c.d.out.forgot {
+			return quoteFound // unproven: the real output may be among the forgotten
+		}
 		return quoteInvented
 	}
 	return quoteFound

@@ -207,6 +207,22 @@ func (s *Session) checkProse(out []ledger.Body, ev *event.Event) []ledger.Body {
 	return out
 }
 
+// ClaimMemory is the bytes of real output this session keeps for claim checks.
+func (s *Session) ClaimMemory() int {
+	if s.claims == nil {
+		return 0
+	}
+	return s.claims.Retained()
+}
+
+// ForgetOutputs drops the real outputs kept for claim checks (see
+// claims.Detector.ForgetOutputs), for a caller following many sessions at once.
+func (s *Session) ForgetOutputs() {
+	if s.claims != nil {
+		s.claims.ForgetOutputs()
+	}
+}
+
 // executed tells the claim checker about a real execution.
 func (s *Session) executed(command, outcome, output string) {
 	if s.claims == nil {

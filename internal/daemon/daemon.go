@@ -10,12 +10,14 @@
 package daemon
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
@@ -41,6 +43,7 @@ type Config struct {
 	NoResultAfter time.Duration // a call without a result becomes no_result after this long
 	Reconcile     time.Duration // full rediscovery and stat sweep, in case an event was missed
 	IndexEvery    time.Duration // save the index snapshot at most this often (default 1 minute)
+	ClaimMemory   int           // bytes of real output kept across sessions for claim checks (default 64 MiB)
 	Once          bool          // stop when caught up
 	Logger        *slog.Logger
 	Now           func() time.Time
@@ -94,6 +97,7 @@ type Daemon struct {
 	problems int64
 	turnEnd  time.Time // reading stops for this turn after it (zero: no limit)
 	dbDirty  bool      // a transcript database was written
+	turns    uint64    // commits so far: the clock for which sessions were fed last
 
 	mu     sync.Mutex
 	status Status
@@ -111,6 +115,7 @@ type liveSession struct {
 	s     *correlate.Session
 	files int // followers feeding it
 	key   string
+	used  uint64 // the turn that last fed it
 }
 
 // New returns a daemon for cfg.
@@ -126,6 +131,9 @@ func New(cfg Config) *Daemon {
 	}
 	if cfg.Reconcile <= 0 {
 		cfg.Reconcile = 5 * time.Second
+	}
+	if cfg.ClaimMemory <= 0 {
+		cfg.ClaimMemory = 64 << 20
 	}
 	if cfg.IndexEvery <= 0 {
 		cfg.IndexEvery = time.Minute
@@ -449,6 +457,7 @@ func (d *Daemon) session(f *followed, agent, name string) *correlate.Session {
 		})
 		d.sessions[key] = ls
 	}
+	ls.used = d.turns
 	if f.sess != ls {
 		if f.sess != nil {
 			f.sess.files--
@@ -705,6 +714,37 @@ func (d *Daemon) commit() {
 	d.mu.Unlock()
 	d.savePositions(false)
 	d.saveIndex(false)
+	d.turns++
+	d.trimClaimMemory()
+}
+
+// trimClaimMemory bounds the real outputs kept, across all sessions, for recognising
+// output quoted in prose (each session keeps up to 8 MB of its own). Following a
+// thousand busy sessions would otherwise hold gigabytes; the sessions fed longest ago
+// forget theirs first.
+func (d *Daemon) trimClaimMemory() {
+	claimMemory := d.cfg.ClaimMemory
+	total := 0
+	for _, ls := range d.sessions {
+		total += ls.s.ClaimMemory()
+	}
+	if total <= claimMemory {
+		return
+	}
+	byAge := make([]*liveSession, 0, len(d.sessions))
+	for _, ls := range d.sessions {
+		if ls.s.ClaimMemory() > 0 {
+			byAge = append(byAge, ls)
+		}
+	}
+	slices.SortFunc(byAge, func(a, b *liveSession) int { return cmp.Compare(a.used, b.used) })
+	for _, ls := range byAge {
+		if total <= claimMemory*3/4 {
+			break
+		}
+		total -= ls.s.ClaimMemory()
+		ls.s.ForgetOutputs()
+	}
 }
 
 // Index snapshots are written at most every Config.IndexEvery while running (and at
