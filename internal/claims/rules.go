@@ -231,7 +231,10 @@ var (
 	guardWords = setOf(`you you'll you'd you've you're your yours yourself ` +
 		`will would should could might may must shall cannot can't won't wouldn't shouldn't couldn't expect expected expects typically usually normally generally often always ` +
 		`example examples sample typical trick tip recipe one-liner cheatsheet ` +
-		`ci pipeline workflow jenkins user users they he she someone colleague teammate readme docs documentation tutorial guide issue ticket changelog claimed claims alleged allegedly supposedly reportedly assistant subagent`)
+		`ci pipeline workflow jenkins user users they he she someone colleague teammate readme docs documentation tutorial guide issue ticket changelog claimed claims alleged allegedly supposedly reportedly assistant subagent ` +
+		// an inference about what happened, not a report of a run: "the
+		// error means `npm install` was run outside the project"
+		`means meaning implies suggests presumably apparently probably`)
 	guardPhrases    = phraseSet(`is how|here's how|that's how|looks like|look like|should look|would look|will look|need to|needs to|going to|want to|wants to|supposed to|for example|for instance|such as|something like|like this|like so|similar to|expected output|how to|how do|how can|way to|ways to|cheat sheet|github actions|ci log|build log|the model|another agent`)
 	condStarts      = setOf(`if when whenever unless once until before to suppose assuming imagine otherwise`)
 	perceptionVerbs = setOf(`see confirm tell`)

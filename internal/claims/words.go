@@ -37,8 +37,23 @@ func isWordByte(c byte) bool {
 
 // gapBreaks reports whether the text between two positions ends a clause,
 // so that a walk over words never joins two clauses.
-func gapBreaks(sh string, a, b int) bool {
-	return strings.ContainsAny(sh[a:b], ".;:!?\x01")
+func gapBreaks(sh string, a, b int) bool { return breaksAt(sh, a, b, ".;:!?\x01") }
+
+// breaksAt reports whether sh[a:b] holds one of the break bytes.
+func breaksAt(sh string, a, b int, breaks string) bool {
+	for {
+		i := strings.IndexAny(sh[a:b], breaks)
+		if i < 0 {
+			return false
+		}
+		i += a
+		// Inside a sentence a period followed by a non-space is part of a
+		// token ("1.4.0", "config.yaml"), not the end of a clause.
+		if sh[i] != '.' || i+1 >= len(sh) || sh[i+1] == ' ' {
+			return true
+		}
+		a = i + 1
+	}
 }
 
 var (
@@ -102,6 +117,33 @@ func prefixGuarded(sh string, ws []word, upto int) bool {
 	return false
 }
 
+var (
+	subordinators = setOf(`once when whenever after`)
+	futureWords   = setOf(`will would can could should might may must shall won't`)
+)
+
+// conditionalRun reports a run in a subordinate clause whose main clause is
+// future or modal: "Once we've run `terraform apply`, the bucket will
+// exist" states a condition, not a report. "When I ran `x`, it exited with
+// 137" has no such main clause and stays a claim.
+func conditionalRun(sh string, ws []word, si, vi int) bool {
+	sub := false
+	for i := max(0, si-3); i < si; i++ {
+		if subordinators[wordAt(sh, ws, i)] {
+			sub = true
+		}
+	}
+	if !sub {
+		return false
+	}
+	for i := vi + 1; i < len(ws); i++ {
+		if w := wordAt(sh, ws, i); futureWords[w] || strings.HasSuffix(w, "'ll") {
+			return true
+		}
+	}
+	return false
+}
+
 // explicitRuns finds "I ran", "we've executed", "I went ahead and ran" and
 // returns the shape index after each verb.
 func explicitRuns(sh string, ws []word, out []int) []int {
@@ -119,7 +161,7 @@ func explicitRuns(sh string, ws []word, out []int) []int {
 			continue
 		}
 		si, perfect := subjectBefore(sh, ws, vi)
-		if si < 0 || base && !perfect || prefixGuarded(sh, ws, si) {
+		if si < 0 || base && !perfect || prefixGuarded(sh, ws, si) || conditionalRun(sh, ws, si, vi) {
 			continue
 		}
 		end := wd.e
@@ -226,12 +268,15 @@ func checkSubject(sh string, ws []word, vi, lead int) bool {
 		}
 		switch wordAt(sh, ws, j) {
 		case "i", "we", "i've", "we've":
-			return wordAt(sh, ws, vi-1) == "and" && !strings.ContainsAny(sh[ws[j].e:ws[vi].s], ".;:!?")
+			// a command in between does not break the clause: "I've installed
+			// the dependencies (`npm install`) and started ..."
+			return wordAt(sh, ws, vi-1) == "and" && !breaksAt(sh, ws[j].e, ws[vi].s, ".;:!?")
 		}
 		break
 	}
 	for j := vi - 1; j >= 0; j-- {
-		if !leadFillerSet[wordAt(sh, ws, j)] {
+		// a list marker ("-") is a word to shapeWords but not the sentence's own
+		if ws[j].s >= lead && !leadFillerSet[wordAt(sh, ws, j)] {
 			return false
 		}
 	}
