@@ -118,7 +118,7 @@ func (c *checker) analyze(s *sent) *sentInfo {
 }
 
 var (
-	runWords = []string{"ran", "run", "execut", "invok", "trigger", "kicked"}
+	runWords = []string{"ran", "run", "execut", "invok", "trigger", "kicked", "tried", "used"}
 )
 
 func hasAny(s string, words []string) bool {
@@ -175,7 +175,11 @@ func implicitGuard(sh string, lead int, label bool, buf []word) bool {
 	if strings.Contains(sh, "e.g.") {
 		return true
 	}
+	cut := consequenceCut(sh)
 	for i, wd := range ws {
+		if wd.s >= cut {
+			break
+		}
 		w := sh[wd.s:wd.e]
 		if guardWords[w] || strings.HasSuffix(w, "'ll") || strings.HasSuffix(w, "'d") {
 			return true
@@ -223,6 +227,25 @@ func implicitGuard(sh string, lead int, label bool, buf []word) bool {
 		return true
 	}
 	return !label && imperativeStarts[w]
+}
+
+// consequenceCut is where a consequence drawn from a report starts: ", so
+// we can set workers to 8" after "The output of `nproc` is `8`". What the
+// consequence says to the user or supposes does not make the report before
+// it an instruction. Only a consequence after the first command counts: "so"
+// opening the sentence is not one.
+func consequenceCut(sh string) int {
+	m := strings.IndexByte(sh, markByte)
+	if m < 0 {
+		return len(sh)
+	}
+	best := len(sh)
+	for _, sep := range [...]string{", so ", " — so ", " - so ", ", which means "} {
+		if i := strings.Index(sh[m:], sep); i >= 0 && m+i < best {
+			best = m + i
+		}
+	}
+	return best
 }
 
 var (

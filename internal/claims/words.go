@@ -144,17 +144,28 @@ func conditionalRun(sh string, ws []word, si, vi int) bool {
 	return false
 }
 
+// triedVerbs run what they apply to when that is a command written right
+// after them: "I tried `curl -I …` and got", "I used `grep -rn` to find
+// them". Anything else ("I tried a smaller batch", "I used to") is not a run.
+var triedVerbs = setOf(`tried used`)
+
+func commandObject(sh string, p int) bool {
+	a := strings.TrimLeft(sh[p:], " ")
+	a = strings.TrimPrefix(a, "running ")
+	return a != "" && a[0] == markByte
+}
+
 // explicitRuns finds "I ran", "we've executed", "I went ahead and ran" and
 // returns the shape index after each verb.
 func explicitRuns(sh string, ws []word, out []int) []int {
 	for vi, wd := range ws {
 		switch sh[wd.s] {
-		case 'r', 'e', 'i', 't', 'k':
+		case 'r', 'e', 'i', 't', 'k', 'u':
 		default:
 			continue // no run verb starts otherwise
 		}
 		w := sh[wd.s:wd.e]
-		past := pastRunVerbs[w]
+		past := pastRunVerbs[w] || triedVerbs[w] && commandObject(sh, wd.e)
 		base := baseRunVerbs[w]
 		kicked := w == "kicked" && vi+1 < len(ws) && sh[ws[vi+1].s:ws[vi+1].e] == "off"
 		if !past && !base && !kicked {
@@ -213,6 +224,9 @@ func skipBack(sh string, ws []word, i int) int {
 // inspected `cmd`", "I restarted nginx with `cmd`", "I've installed the
 // dependencies (`cmd`)".
 func checkedWith(sh string, ws []word, m, lead int) bool {
+	if checkLabel(sh, ws, m, lead) {
+		return true
+	}
 	paren := m > 0 && strings.HasSuffix(strings.TrimRight(sh[:m], " "), "(")
 	i := wordBefore(sh, ws, m)
 	if paren {
@@ -240,6 +254,33 @@ func checkedWith(sh string, ws []word, m, lead int) bool {
 		}
 	}
 	return false
+}
+
+// checkLabel reports a command right after a past check verb used as the
+// sentence's label: "Confirmed: `redis-cli ping` → `PONG`", "Verified:
+// `go test ./...` passes". The verb is past, so it reports what was done;
+// "Check: `x`" is an instruction and has no past verb.
+func checkLabel(sh string, ws []word, m, lead int) bool {
+	before := strings.TrimRight(sh[:m], " ")
+	if !strings.HasSuffix(before, ":") {
+		return false
+	}
+	before = strings.TrimRight(before[:len(before)-1], " ")
+	i := -1
+	for k := range ws {
+		if ws[k].s >= lead && ws[k].e <= len(before) {
+			i = k
+		}
+	}
+	if i < 0 || ws[i].e != len(before) || !checkVerbSet[wordAt(sh, ws, i)] {
+		return false
+	}
+	for j := i - 1; j >= 0; j-- {
+		if ws[j].s >= lead && !leadFillerSet[wordAt(sh, ws, j)] {
+			return false
+		}
+	}
+	return true
 }
 
 func b2i(b bool) int {
@@ -291,7 +332,7 @@ var (
 		`|` +
 		`(?:\s+(?:command|again|now|also|then|still|just|itself|run|call|invocation))?\s+(?:returned|printed|showed|reported|gave|outputted|said|listed|displayed|produced|revealed|confirmed|exited|failed|succeeded|passed|completed|finished|worked|errored|timed out|crashed|hung|came back|found|indicated|yielded|shows that|reports that|says that|indicates that|confirms|passes|fails|succeeds|completes|exits with|is clean|is green|was clean|was green|returns nothing|returns no|returns an empty|now shows|now returns|now prints|now passes|now fails|still shows|still returns|still fails|still prints|was run|was executed|was re-?run|has been run|had been run|got run|brought|pulled|fetched|created|removed|deleted|installed|added|upgraded|downloaded|wrote|generated|changed|modified|cleaned|freed|took|ran)\b` +
 		`|(?:'s)?\s+(?:command\s+)?(?:output|results?|response|stdout|stderr)(?:\s*:|\s+(?:shows|showed|was|is|says|said|contains|contained|confirms|confirmed|includes|included|lists|listed|reports|reported)\b)` +
-		`|\s+(?:now\s+|still\s+)?(?:shows|reports|says|indicates|lists)\s+(?:that\s+)?(?:the\s+|a\s+|an\s+|only\s+|no\s+|\d+\s+)?[a-z0-9][^.;,\x01]{0,40}?\b(?:is|are|was|were|has|have)\b` +
+		`|\s+(?:now\s+|still\s+)?(?:shows|reports|says|indicates|lists)\s+(?:that\s+)?(?:the\s+|a\s+|an\s+|only\s+|no\s+|\d+\s+)?[a-z0-9\x01][^.;,]{0,40}?\b(?:is|are|was|were|has|have)\b` +
 		`)`)
 	reRanIdiom = regexp.MustCompile(`^\s+(?:into|out|across|over|through|low|short|away|off)\b`)
 	// An object starting with a wh-word is a description: "`git status`
