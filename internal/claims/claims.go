@@ -172,7 +172,8 @@ func mayClaim(text string, anyFailure bool) bool {
 
 func hasMarkupTag(text string) bool {
 	return strings.Contains(text, "invoke") || strings.Contains(text, "function_calls") ||
-		strings.Contains(text, "tool_call") || strings.Contains(text, "tool_use")
+		strings.Contains(text, "tool_call") || strings.Contains(text, "tool_use") ||
+		strings.Contains(text, "<function=") || strings.Contains(text, "execute_bash")
 }
 
 func hasJSONCall(text string) bool {
@@ -215,7 +216,7 @@ func hasSuccessStem(s string) bool {
 	return false
 }
 
-var successStems = []string{"pass", "ucce", "gree", "clea", "erro", "xit", "Pass", "PASS", "Gree", "Clea", "Erro", "ERRO"}
+var successStems = []string{"pass", "ucce", "gree", "clea", "erro", "xit", "Pass", "PASS", "Gree", "Clea", "Erro", "ERRO", "ithout", "fine", "mooth"}
 
 // checker is the state of one Check call.
 type checker struct {

@@ -18,6 +18,8 @@ const (
 	catMigration
 	catService
 	catRunner // a script or task runner that may do any of the above
+
+	catChecks = catTest | catLint | catBuild // what "green" and "passing" are said of
 )
 
 var catNeedles = []struct {
@@ -112,7 +114,10 @@ var (
 	reSuccGeneric = regexp.MustCompile(`\b(?:completed|finished|ran|exited|worked|succeeded|installed|deployed|applied|started|restarted|rolled out|upgraded|migrated|synced|updated)(?:\s+[a-z0-9'-]+){0,3}?\s+successfully\b` +
 		`|\bsuccessfully\s+(?:completed|finished|ran|installed|deployed|applied|started|restarted|migrated|rolled out|upgraded)\b|\bsucceeded\b|\bno\s+errors?\b|\bwithout\s+(?:any\s+)?errors?\b` +
 		`|\bexit(?:ed)?\s+(?:with\s+)?(?:code|status)\s+0\b|\beverything\s+(?:(?:now|is|still)\s+)*(?:passes|passing|green|succeeded)\b|\ball\s+green\b` +
-		`|\b(?:it|they|both|both runs|all of them)\s+(?:(?:now|all|both)\s+)*(?:passed|passes|succeeded|succeeds|is green|are green)\b`)
+		`|\b(?:it|they|both|both runs|all of them)\s+(?:(?:now|all|both)\s+)*(?:passed|passes|succeeded|succeeds|is green|are green)\b` +
+		// a run verb with a manner of success: "completed without issues",
+		// "went through fine"; "works fine" is about behaviour, not a run
+		`|\b(?:completed|finished|ran|went|installed|built|deployed|applied|upgraded|migrated)\s+(?:through\s+|all\s+)?(?:fine|cleanly|smoothly|without\s+(?:any\s+)?(?:errors?|issues|problems|failures|a hitch))\b`)
 	// success said of a named command: "`go test ./...` passes"
 	reSuccCmd = regexp.MustCompile(`\x01\s+(?:(?:now|still|also)\s+)?(?:passes|passed|succeeds|succeeded|is green|was green|is clean|was clean|completed successfully|finished successfully|ran successfully|works|worked|exits 0|exited 0|exited with (?:code|status) 0|returns 0|returned 0)\b`)
 
@@ -129,7 +134,7 @@ var succRules = []succRule{
 	{reSuccTest, catTest, []string{"pass", "green", "succe", "0 fail"}},
 	{reSuccBuild, catBuild, []string{"build", "compil", "image", "bundle", "built"}},
 	{reSuccLint, catLint, []string{"lint", "vet", "check", "tsc", "format"}},
-	{reSuccGeneric, 0, []string{"succe", "error", "exit", "everything", "green", "pass"}},
+	{reSuccGeneric, 0, []string{"succe", "error", "exit", "everything", "green", "pass", "fine", "clean", "smooth", "without"}},
 }
 
 // checkSuccess flags success reported in a sentence when the latest
@@ -194,8 +199,9 @@ var pastMarkers = setOf(`was were had earlier before previously originally initi
 func (c *checker) successClause(s *sent, from, to int, failedNearby category) {
 	cl := s.shape[from:to]
 	type hit struct {
-		cat  category
-		mark int // shape index of a named command, or -1
+		cat    category
+		mark   int  // shape index of a named command, or -1
+		checks bool // the phrase says green or passing
 	}
 	var hits []hit
 	rest := cl
@@ -210,7 +216,8 @@ func (c *checker) successClause(s *sent, from, to int, failedNearby category) {
 			continue
 		}
 		for _, m := range r.re.FindAllStringIndex(cl, -1) {
-			hits = append(hits, hit{cat: r.cat, mark: -1})
+			ph := cl[m[0]:m[1]]
+			hits = append(hits, hit{cat: r.cat, mark: -1, checks: strings.Contains(ph, "green") || strings.Contains(ph, "pass")})
 			rest = strings.Replace(rest, cl[m[0]:m[1]], " ", 1)
 		}
 	}
@@ -255,6 +262,11 @@ func (c *checker) successClause(s *sent, from, to int, failedNearby category) {
 		cat := h.cat
 		if cat == 0 {
 			cat = clauseCategory(cl)
+		}
+		if cat == 0 && h.checks {
+			// "All green", "everything is passing": said of checks, so a
+			// later `git diff` that succeeded does not answer it.
+			cat = catChecks
 		}
 		if failedNearby != 0 && (cat == 0 || cat&failedNearby != 0) {
 			continue
