@@ -67,6 +67,10 @@ func TestRunClaimFamilies(t *testing.T) {
 		{name: "consequence to user", text: "`df -h /` shows the disk is 91% full, so you should rotate the logs.", want: []Claim{noCall("df -h /")}},
 		{name: "conditional before", text: "If you run `df -h /`, it shows the disk usage, so you can see what is full."},
 
+		// A present-tense result under a condition describes the command.
+		{name: "present with later condition", text: "`grep -q` exits with code 0 when it finds a match."},
+		{name: "past with later when", text: "`npm ci` failed at the `sharp` step when it tried to download binaries.", want: []Claim{noCall("npm ci")}},
+
 		// A state report whose subject names a code span.
 		{name: "state with span", text: "`git status` shows `config.go` is modified.", want: []Claim{noCall("git status")}},
 		{name: "wh description", text: "`git status` shows which files are modified."},

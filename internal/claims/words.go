@@ -343,12 +343,25 @@ var (
 	reCondAfter = regexp.MustCompile(`^\s*(?:if|when|whenever|unless|without|only if|on some|for some)\b`)
 )
 
+var (
+	rePresentVerb = regexp.MustCompile(`\b(?:exits|fails|passes|succeeds|completes|returns|prints|shows|reports|says|lists|indicates|confirms|is)\b`)
+	reCondLater   = regexp.MustCompile(`^[^,;.—]*?\b(?:if|when|whenever|unless)\b`)
+)
+
+// presentWithCondition reports a present-tense result under a condition
+// later in the same clause: "`grep -q` exits with code 0 when it finds a
+// match" says how the command behaves, not what a run did. A past result
+// ("`npm ci` failed when I ran it") stays a report.
+func presentWithCondition(match, after string) bool {
+	return rePresentVerb.MatchString(match) && reCondLater.MatchString(after)
+}
+
 // implicitAt reports whether the command marker at m is presented as having
 // run or produced output, without a first-person subject.
 func implicitAt(sh string, ws []word, m, lead int) bool {
 	if afterTrigger(sh, ws, m) {
 		if loc := reAfterMark.FindStringIndex(sh[m:min(len(sh), m+160)]); loc != nil {
-			if !reCondAfter.MatchString(sh[m+loc[1]:]) && !reWhObject.MatchString(sh[m:]) {
+			if !reCondAfter.MatchString(sh[m+loc[1]:]) && !reWhObject.MatchString(sh[m:]) && !presentWithCondition(sh[m:m+loc[1]], sh[m+loc[1]:]) {
 				return true
 			}
 		}
