@@ -51,6 +51,7 @@ func TestRunClaimFamilies(t *testing.T) {
 		{name: "used to", text: "I used to run `make` by hand before the hook existed."},
 		{name: "tried hypothetical", text: "If I tried `rm -rf /tmp/cache`, the build would download everything again."},
 		{name: "not tried", text: "I haven't tried `npm ci` yet."},
+		{name: "used a tool like this", text: "I used `sed` like this:\n\n```\nsed -i 's/v1/v2/' config.yaml\n```"},
 
 		// "Confirmed: `cmd` …": a past check verb as the sentence's label.
 		{name: "confirmed label", text: "Confirmed: `redis-cli ping` → `PONG`.", want: []Claim{noCall("redis-cli ping")}},

@@ -87,6 +87,10 @@ func (c *checker) analyze(s *sent) *sentInfo {
 	// explicit claims
 	if hasAny(sh, runWords) {
 		for _, end := range explicitRuns(sh, ws, nil) {
+			if strings.HasSuffix(sh[:end], "tried") || strings.HasSuffix(sh[:end], "used") {
+				c.triedObjects(s, in, end)
+				continue
+			}
 			c.explicitObjects(s, in, end)
 		}
 		if !strings.Contains(body, "ran") && !strings.Contains(body, "execut") {
@@ -341,6 +345,19 @@ func (c *checker) explicitObjects(s *sent, in *sentInfo, verbEnd int) {
 	}
 	in.runNoCmd = true
 	in.runObject = obj
+}
+
+// triedObjects is explicitObjects for "I tried/used `x`": these verbs
+// claim a run only through the command they name. When that span is not
+// claimed ("I used `sed` like this:"), the sentence is not a run report, so
+// it neither makes the block after it a list of run commands nor escapes
+// the guards on instructions and examples.
+func (c *checker) triedObjects(s *sent, in *sentInfo, verbEnd int) {
+	n, explicit, runNoCmd, obj := len(in.claimed), in.explicit, in.runNoCmd, in.runObject
+	c.explicitObjects(s, in, verbEnd)
+	if len(in.claimed) == n {
+		in.explicit, in.runNoCmd, in.runObject = explicit, runNoCmd, obj
+	}
 }
 
 var reResultCell = regexp.MustCompile(`\b(?:pass(?:ed|es|ing)?|fail(?:ed|s|ing)?|ok|success(?:ful)?|succeeded|clean|green|errors?|exit(?:ed)?\s*(?:code\s*)?\d+|\d+\s+(?:passed|failed|errors?|warnings?))\b|✅|❌|✔|✗|✓`)
