@@ -20,6 +20,7 @@
 package claims
 
 import (
+	"sort"
 	"strings"
 	"unicode/utf8"
 )
@@ -149,7 +150,7 @@ func (d *Detector) Check(text string, callsInTurn []string) []Claim {
 	}
 	c := &checker{d: d, text: text, rawCalls: callsInTurn, budget: maxScanBudget}
 	if open {
-		c.successAt = triggerPositions(text, successStems)
+		c.successAt = successPositions(text)
 		c.successWords = len(c.successAt) > 0
 	}
 	c.run()
@@ -180,7 +181,8 @@ func mayClaim(text string, anyFailure bool) bool {
 
 func hasMarkupTag(text string) bool {
 	return strings.Contains(text, "invoke") || strings.Contains(text, "function_calls") ||
-		strings.Contains(text, "tool_call") || strings.Contains(text, "tool_use")
+		strings.Contains(text, "tool_call") || strings.Contains(text, "tool_use") ||
+		strings.Contains(text, "<function=") || strings.Contains(text, "execute_bash")
 }
 
 func hasJSONCall(text string) bool {
@@ -220,10 +222,73 @@ func hasSuccessStem(s string) bool {
 			return true
 		}
 	}
+	for _, stem := range mannerStems {
+		for off := 0; ; {
+			i := strings.Index(s[off:], stem)
+			if i < 0 {
+				break
+			}
+			if mannerAt(s, off+i, stem) {
+				return true
+			}
+			off += i + len(stem)
+		}
+	}
 	return false
 }
 
 var successStems = []string{"pass", "ucce", "gree", "clea", "erro", "xit", "Pass", "PASS", "Gree", "Clea", "Erro", "ERRO"}
+
+// mannerStems are the words of "completed without issues" and "went through
+// fine". "without" and "fine" are common in prose, so an occurrence counts
+// only with the words that make it a success phrase around it: otherwise
+// every sentence holding "without" would be read closely after a failure.
+// Each stem starts with a letter that is rare in English ('w', 'f'):
+// strings.Index skips to the first byte, and a frequent one ("ithout",
+// "smooth") makes it fall back to a byte-by-byte compare that doubled the
+// cost of reading plain prose after a failure. Every stem is one more pass
+// over every message while a run has failed (about 8 µs per 64 KiB), so
+// "went smoothly" has none of its own; it is still read when another
+// success word brings its sentence in.
+var mannerStems = []string{"without ", "fine"}
+
+func mannerAt(s string, i int, stem string) bool {
+	if stem == "without " {
+		after := s[i+len(stem):]
+		after = strings.TrimPrefix(after, "any ")
+		for _, w := range [...]string{"issue", "problem", "fail", "a hitch"} {
+			if strings.HasPrefix(after, w) {
+				return true
+			}
+		}
+		return false
+	}
+	before := strings.TrimRight(s[max(0, i-16):i], " ")
+	before = strings.TrimSuffix(before, " through")
+	for _, w := range [...]string{"completed", "finished", "ran", "went", "installed", "built", "deployed", "applied", "upgraded", "migrated"} {
+		if strings.HasSuffix(before, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// successPositions returns the sorted offsets of success words in text.
+func successPositions(text string) []int {
+	out := triggerPositions(text, successStems)
+	n := len(out)
+	for _, stem := range mannerStems {
+		for _, i := range triggerPositions(text, []string{stem}) {
+			if mannerAt(text, i, stem) {
+				out = append(out, i)
+			}
+		}
+	}
+	if len(out) > n {
+		sort.Ints(out)
+	}
+	return out
+}
 
 // checker is the state of one Check call.
 type checker struct {

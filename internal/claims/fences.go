@@ -194,13 +194,48 @@ func (c *checker) handleFence(f *fence, intro *sent) {
 			return // the block shows the command, not its output
 		}
 	}
-	if c.judgeQuote(body, true) == quoteInvented {
-		cmd := ""
-		if len(named) == 1 {
-			cmd = named[0]
-		}
-		c.add(reasonContradicts, cmd, intro.start, min(f.bodyEnd, intro.start+maxExcerpt))
+	cmd := ""
+	if len(named) == 1 {
+		cmd = named[0]
 	}
+	switch c.judgeQuote(body, true) {
+	case quoteInvented:
+		c.add(reasonContradicts, cmd, intro.start, min(f.bodyEnd, intro.start+maxExcerpt))
+	case quoteTooSmall:
+		// Too little to judge as a copy, but a test runner's success summary
+		// ("5 passed in 0.29s") found in no output, quoted while the latest
+		// test run failed, is the invented result itself.
+		if !c.quotesSuccessSummary(body) {
+			return
+		}
+		var e *execRec
+		if cmd != "" {
+			e = c.latestMatching(cmd)
+		} else {
+			e = c.latestOf(catTest)
+		}
+		if e != nil && failedOutcome(e.outcome) {
+			c.add(reasonContradicts, cmd, intro.start, min(f.bodyEnd, intro.start+maxExcerpt))
+		}
+	}
+}
+
+// reTestSummaryOK matches the all-passed summary lines of common test
+// runners, normalised: pytest, jest/vitest, cargo, go test, rspec/minitest,
+// unittest.
+var reTestSummaryOK = regexp.MustCompile(`^=*\s*\d+ passed(?:, \d+ (?:skipped|warnings?|deselected|xfailed|xpassed))*(?: in [\d.]+ ?s(?:econds)?)?\s*=*$` +
+	`|^tests?: \d+ passed, \d+ total$|^test result: ok\.|^ok \S+ [\d.]+s$|^\d+ (?:examples|tests|runs), 0 failures|^ok$|^all tests passed\b`)
+
+// quotesSuccessSummary reports a quoted block holding a test success
+// summary line that appears in no real output.
+func (c *checker) quotesSuccessSummary(body string) bool {
+	found := false
+	forLines(body, func(raw string) {
+		if l := normalizeLine(raw); !found && reTestSummaryOK.MatchString(l) && !c.outputHas(l) {
+			found = true
+		}
+	})
+	return found
 }
 
 // blockCommands returns the lines of a short block when every one of them

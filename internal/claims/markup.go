@@ -10,10 +10,13 @@ import (
 // making one (anthropics/claude-code#67730: `<invoke name="Bash">` as plain
 // text, followed by invented output). The shapes below are the call syntaxes
 // of the model families seen in transcripts: Anthropic XML, Hermes/Qwen
-// `<tool_call>` JSON, Llama's JSON after `<|python_tag|>`, and bare
-// OpenAI-style `{"name":..., "arguments":...}` objects.
+// `<tool_call>` JSON, Llama's JSON after `<|python_tag|>`, bare
+// OpenAI-style `{"name":..., "arguments":...}` objects, the XML of
+// Qwen3-Coder and OpenHands (`<function=execute_bash>` with
+// `<parameter=command>`), and CodeAct's `<execute_bash>` block.
 var (
-	reMarkupTag  = regexp.MustCompile(`<(?:[a-z]+:)?(?:invoke\s+name\s*=|function_calls\s*>|tool_call\s*>|tool_use\s*>)`)
+	reMarkupTag  = regexp.MustCompile(`<(?:[a-z]+:)?(?:invoke\s+name\s*=|function_calls\s*>|tool_call\s*>|tool_use\s*>|function=[A-Za-z_][\w.-]{0,63}>|execute_bash>)`)
+	reParamEqCmd = regexp.MustCompile(`<parameter=(?:command|cmd)>([\s\S]*?)</parameter>`)
 	reInvokeName = regexp.MustCompile(`^<(?:[a-z]+:)?invoke\s+name\s*=\s*["']([^"']{1,64})["']`)
 	reParamCmd   = regexp.MustCompile(`<(?:[a-z]+:)?parameter\s+name\s*=\s*["'](?:command|cmd)["']\s*>([\s\S]*?)</(?:[a-z]+:)?parameter>`)
 	reJSONName   = regexp.MustCompile(`"(?:name|tool|tool_name)"\s*:\s*"([A-Za-z_.-]{1,64})"`)
@@ -22,7 +25,7 @@ var (
 	reMarkupDoc  = regexp.MustCompile(`\b(?:format|formats|schema|syntax|template|structure|shape|looks? like|example|examples|e\.g\.|for instance|such as|like this|like so|sample|illustrat\w*|spec|specification|emits?|emitted|documented|docs|stores?|stored|wraps?|parser|parses)\b`)
 )
 
-var shellTools = setOf(`exec bash shell sh terminal run_shell_command run_command execute_command exec_command shell_command run_terminal_cmd execute local_shell powershell cmd container.exec run_in_terminal`)
+var shellTools = setOf(`exec bash shell sh terminal run_shell_command run_command execute_command exec_command shell_command run_terminal_cmd execute local_shell powershell cmd container.exec run_in_terminal execute_bash`)
 
 const maxMarkupRegion = 16 << 10
 
@@ -42,6 +45,28 @@ func (c *checker) scanMarkup() {
 		}
 		tag := t[m[0]:m[1]]
 		switch {
+		case strings.Contains(tag, "function="):
+			// Qwen3-Coder / OpenHands: <function=NAME><parameter=command>…
+			end, closed := closeTag(t, p, "function>")
+			cmd := ""
+			if pm := reParamEqCmd.FindStringSubmatch(t[p:end]); pm != nil {
+				cmd = htmlUnescape(strings.TrimSpace(pm[1]))
+			} else if !closed {
+				continue // a mention of the syntax, not a call
+			}
+			c.markup(cmd, p, end)
+			done = append(done, region{p, end})
+		case strings.Contains(tag, "execute_bash"):
+			end, closed := closeTag(t, p, "execute_bash>")
+			inner := t[m[1]:end]
+			if closed {
+				inner = inner[:max(0, strings.LastIndex(inner, "</"))]
+			}
+			if inner = strings.TrimSpace(inner); !closed || inner == "" {
+				continue
+			}
+			c.markup(htmlUnescape(inner), p, end)
+			done = append(done, region{p, end})
 		case strings.Contains(tag, "invoke"):
 			end, _ := closeTag(t, p, "invoke>")
 			cmd := ""

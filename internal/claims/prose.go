@@ -2,6 +2,8 @@ package claims
 
 import (
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // fence is a fenced code block.
@@ -326,6 +328,14 @@ func leadStrip(shape string) int {
 		}
 		if k > j && k < len(shape) && (shape[k] == '.' || shape[k] == ')') {
 			j = k + 1
+		}
+		// status emoji and symbols that open a line ("✅ Ran `x`")
+		for j < len(shape) && shape[j] >= 0x80 {
+			r, n := utf8.DecodeRuneInString(shape[j:])
+			if unicode.IsLetter(r) {
+				break
+			}
+			j += n
 		}
 		for j < len(shape) && shape[j] == ' ' {
 			j++

@@ -87,6 +87,10 @@ func (c *checker) analyze(s *sent) *sentInfo {
 	// explicit claims
 	if hasAny(sh, runWords) {
 		for _, end := range explicitRuns(sh, ws, nil) {
+			if strings.HasSuffix(sh[:end], "tried") || strings.HasSuffix(sh[:end], "used") {
+				c.triedObjects(s, in, end)
+				continue
+			}
 			c.explicitObjects(s, in, end)
 		}
 		if !strings.Contains(body, "ran") && !strings.Contains(body, "execut") {
@@ -118,7 +122,7 @@ func (c *checker) analyze(s *sent) *sentInfo {
 }
 
 var (
-	runWords = []string{"ran", "run", "execut", "invok", "trigger", "kicked"}
+	runWords = []string{"ran", "run", "execut", "invok", "trigger", "kicked", "tried", "used"}
 )
 
 func hasAny(s string, words []string) bool {
@@ -175,7 +179,11 @@ func implicitGuard(sh string, lead int, label bool, buf []word) bool {
 	if strings.Contains(sh, "e.g.") {
 		return true
 	}
+	cut := consequenceCut(sh)
 	for i, wd := range ws {
+		if wd.s >= cut {
+			break
+		}
 		w := sh[wd.s:wd.e]
 		if guardWords[w] || strings.HasSuffix(w, "'ll") || strings.HasSuffix(w, "'d") {
 			return true
@@ -225,13 +233,35 @@ func implicitGuard(sh string, lead int, label bool, buf []word) bool {
 	return !label && imperativeStarts[w]
 }
 
+// consequenceCut is where a consequence drawn from a report starts: ", so
+// we can set workers to 8" after "The output of `nproc` is `8`". What the
+// consequence says to the user or supposes does not make the report before
+// it an instruction. Only a consequence after the first command counts: "so"
+// opening the sentence is not one.
+func consequenceCut(sh string) int {
+	m := strings.IndexByte(sh, markByte)
+	if m < 0 {
+		return len(sh)
+	}
+	best := len(sh)
+	for _, sep := range [...]string{", so ", " — so ", " - so ", ", which means "} {
+		if i := strings.Index(sh[m:], sep); i >= 0 && m+i < best {
+			best = m + i
+		}
+	}
+	return best
+}
+
 var (
 	// Words that make a sentence about the user, a possibility, an example
 	// or someone else.
 	guardWords = setOf(`you you'll you'd you've you're your yours yourself ` +
 		`will would should could might may must shall cannot can't won't wouldn't shouldn't couldn't expect expected expects typically usually normally generally often always ` +
 		`example examples sample typical trick tip recipe one-liner cheatsheet ` +
-		`ci pipeline workflow jenkins user users they he she someone colleague teammate readme docs documentation tutorial guide issue ticket changelog claimed claims alleged allegedly supposedly reportedly assistant subagent`)
+		`ci pipeline workflow jenkins user users they he she someone colleague teammate readme docs documentation tutorial guide issue ticket changelog claimed claims alleged allegedly supposedly reportedly assistant subagent ` +
+		// an inference about what happened, not a report of a run: "the
+		// error means `npm install` was run outside the project"
+		`means meaning implies suggests presumably apparently probably`)
 	guardPhrases    = phraseSet(`is how|here's how|that's how|looks like|look like|should look|would look|will look|need to|needs to|going to|want to|wants to|supposed to|for example|for instance|such as|something like|like this|like so|similar to|expected output|how to|how do|how can|way to|ways to|cheat sheet|github actions|ci log|build log|the model|another agent`)
 	condStarts      = setOf(`if when whenever unless once until before to suppose assuming imagine otherwise`)
 	perceptionVerbs = setOf(`see confirm tell`)
@@ -315,6 +345,19 @@ func (c *checker) explicitObjects(s *sent, in *sentInfo, verbEnd int) {
 	}
 	in.runNoCmd = true
 	in.runObject = obj
+}
+
+// triedObjects is explicitObjects for "I tried/used `x`": these verbs
+// claim a run only through the command they name. When that span is not
+// claimed ("I used `sed` like this:"), the sentence is not a run report, so
+// it neither makes the block after it a list of run commands nor escapes
+// the guards on instructions and examples.
+func (c *checker) triedObjects(s *sent, in *sentInfo, verbEnd int) {
+	n, explicit, runNoCmd, obj := len(in.claimed), in.explicit, in.runNoCmd, in.runObject
+	c.explicitObjects(s, in, verbEnd)
+	if len(in.claimed) == n {
+		in.explicit, in.runNoCmd, in.runObject = explicit, runNoCmd, obj
+	}
 }
 
 var reResultCell = regexp.MustCompile(`\b(?:pass(?:ed|es|ing)?|fail(?:ed|s|ing)?|ok|success(?:ful)?|succeeded|clean|green|errors?|exit(?:ed)?\s*(?:code\s*)?\d+|\d+\s+(?:passed|failed|errors?|warnings?))\b|✅|❌|✔|✗|✓`)

@@ -37,8 +37,23 @@ func isWordByte(c byte) bool {
 
 // gapBreaks reports whether the text between two positions ends a clause,
 // so that a walk over words never joins two clauses.
-func gapBreaks(sh string, a, b int) bool {
-	return strings.ContainsAny(sh[a:b], ".;:!?\x01")
+func gapBreaks(sh string, a, b int) bool { return breaksAt(sh, a, b, ".;:!?\x01") }
+
+// breaksAt reports whether sh[a:b] holds one of the break bytes.
+func breaksAt(sh string, a, b int, breaks string) bool {
+	for {
+		i := strings.IndexAny(sh[a:b], breaks)
+		if i < 0 {
+			return false
+		}
+		i += a
+		// Inside a sentence a period followed by a non-space is part of a
+		// token ("1.4.0", "config.yaml"), not the end of a clause.
+		if sh[i] != '.' || i+1 >= len(sh) || sh[i+1] == ' ' {
+			return true
+		}
+		a = i + 1
+	}
 }
 
 var (
@@ -102,24 +117,62 @@ func prefixGuarded(sh string, ws []word, upto int) bool {
 	return false
 }
 
+var (
+	subordinators = setOf(`once when whenever after`)
+	futureWords   = setOf(`will would can could should might may must shall won't`)
+)
+
+// conditionalRun reports a run in a subordinate clause whose main clause is
+// future or modal: "Once we've run `terraform apply`, the bucket will
+// exist" states a condition, not a report. "When I ran `x`, it exited with
+// 137" has no such main clause and stays a claim.
+func conditionalRun(sh string, ws []word, si, vi int) bool {
+	sub := false
+	for i := max(0, si-3); i < si; i++ {
+		if subordinators[wordAt(sh, ws, i)] {
+			sub = true
+		}
+	}
+	if !sub {
+		return false
+	}
+	for i := vi + 1; i < len(ws); i++ {
+		if w := wordAt(sh, ws, i); futureWords[w] || strings.HasSuffix(w, "'ll") {
+			return true
+		}
+	}
+	return false
+}
+
+// triedVerbs run what they apply to when that is a command written right
+// after them: "I tried `curl -I …` and got", "I used `grep -rn` to find
+// them". Anything else ("I tried a smaller batch", "I used to") is not a run.
+var triedVerbs = setOf(`tried used`)
+
+func commandObject(sh string, p int) bool {
+	a := strings.TrimLeft(sh[p:], " ")
+	a = strings.TrimPrefix(a, "running ")
+	return a != "" && a[0] == markByte
+}
+
 // explicitRuns finds "I ran", "we've executed", "I went ahead and ran" and
 // returns the shape index after each verb.
 func explicitRuns(sh string, ws []word, out []int) []int {
 	for vi, wd := range ws {
 		switch sh[wd.s] {
-		case 'r', 'e', 'i', 't', 'k':
+		case 'r', 'e', 'i', 't', 'k', 'u':
 		default:
 			continue // no run verb starts otherwise
 		}
 		w := sh[wd.s:wd.e]
-		past := pastRunVerbs[w]
+		past := pastRunVerbs[w] || triedVerbs[w] && commandObject(sh, wd.e)
 		base := baseRunVerbs[w]
 		kicked := w == "kicked" && vi+1 < len(ws) && sh[ws[vi+1].s:ws[vi+1].e] == "off"
 		if !past && !base && !kicked {
 			continue
 		}
 		si, perfect := subjectBefore(sh, ws, vi)
-		if si < 0 || base && !perfect || prefixGuarded(sh, ws, si) {
+		if si < 0 || base && !perfect || prefixGuarded(sh, ws, si) || conditionalRun(sh, ws, si, vi) {
 			continue
 		}
 		end := wd.e
@@ -171,6 +224,9 @@ func skipBack(sh string, ws []word, i int) int {
 // inspected `cmd`", "I restarted nginx with `cmd`", "I've installed the
 // dependencies (`cmd`)".
 func checkedWith(sh string, ws []word, m, lead int) bool {
+	if checkLabel(sh, ws, m, lead) {
+		return true
+	}
 	paren := m > 0 && strings.HasSuffix(strings.TrimRight(sh[:m], " "), "(")
 	i := wordBefore(sh, ws, m)
 	if paren {
@@ -200,6 +256,33 @@ func checkedWith(sh string, ws []word, m, lead int) bool {
 	return false
 }
 
+// checkLabel reports a command right after a past check verb used as the
+// sentence's label: "Confirmed: `redis-cli ping` → `PONG`", "Verified:
+// `go test ./...` passes". The verb is past, so it reports what was done;
+// "Check: `x`" is an instruction and has no past verb.
+func checkLabel(sh string, ws []word, m, lead int) bool {
+	before := strings.TrimRight(sh[:m], " ")
+	if !strings.HasSuffix(before, ":") {
+		return false
+	}
+	before = strings.TrimRight(before[:len(before)-1], " ")
+	i := -1
+	for k := range ws {
+		if ws[k].s >= lead && ws[k].e <= len(before) {
+			i = k
+		}
+	}
+	if i < 0 || ws[i].e != len(before) || !checkVerbSet[wordAt(sh, ws, i)] {
+		return false
+	}
+	for j := i - 1; j >= 0; j-- {
+		if ws[j].s >= lead && !leadFillerSet[wordAt(sh, ws, j)] {
+			return false
+		}
+	}
+	return true
+}
+
 func b2i(b bool) int {
 	if b {
 		return 1
@@ -226,12 +309,15 @@ func checkSubject(sh string, ws []word, vi, lead int) bool {
 		}
 		switch wordAt(sh, ws, j) {
 		case "i", "we", "i've", "we've":
-			return wordAt(sh, ws, vi-1) == "and" && !strings.ContainsAny(sh[ws[j].e:ws[vi].s], ".;:!?")
+			// a command in between does not break the clause: "I've installed
+			// the dependencies (`npm install`) and started ..."
+			return wordAt(sh, ws, vi-1) == "and" && !breaksAt(sh, ws[j].e, ws[vi].s, ".;:!?")
 		}
 		break
 	}
 	for j := vi - 1; j >= 0; j-- {
-		if !leadFillerSet[wordAt(sh, ws, j)] {
+		// a list marker ("-") is a word to shapeWords but not the sentence's own
+		if ws[j].s >= lead && !leadFillerSet[wordAt(sh, ws, j)] {
 			return false
 		}
 	}
@@ -246,7 +332,7 @@ var (
 		`|` +
 		`(?:\s+(?:command|again|now|also|then|still|just|itself|run|call|invocation))?\s+(?:returned|printed|showed|reported|gave|outputted|said|listed|displayed|produced|revealed|confirmed|exited|failed|succeeded|passed|completed|finished|worked|errored|timed out|crashed|hung|came back|found|indicated|yielded|shows that|reports that|says that|indicates that|confirms|passes|fails|succeeds|completes|exits with|is clean|is green|was clean|was green|returns nothing|returns no|returns an empty|now shows|now returns|now prints|now passes|now fails|still shows|still returns|still fails|still prints|was run|was executed|was re-?run|has been run|had been run|got run|brought|pulled|fetched|created|removed|deleted|installed|added|upgraded|downloaded|wrote|generated|changed|modified|cleaned|freed|took|ran)\b` +
 		`|(?:'s)?\s+(?:command\s+)?(?:output|results?|response|stdout|stderr)(?:\s*:|\s+(?:shows|showed|was|is|says|said|contains|contained|confirms|confirmed|includes|included|lists|listed|reports|reported)\b)` +
-		`|\s+(?:now\s+|still\s+)?(?:shows|reports|says|indicates|lists)\s+(?:that\s+)?(?:the\s+|a\s+|an\s+|only\s+|no\s+|\d+\s+)?[a-z0-9][^.;,\x01]{0,40}?\b(?:is|are|was|were|has|have)\b` +
+		`|\s+(?:now\s+|still\s+)?(?:shows|reports|says|indicates|lists)\s+(?:that\s+)?(?:the\s+|a\s+|an\s+|only\s+|no\s+|\d+\s+)?[a-z0-9\x01][^.;,]{0,40}?\b(?:is|are|was|were|has|have)\b` +
 		`)`)
 	reRanIdiom = regexp.MustCompile(`^\s+(?:into|out|across|over|through|low|short|away|off)\b`)
 	// An object starting with a wh-word is a description: "`git status`
@@ -257,12 +343,25 @@ var (
 	reCondAfter = regexp.MustCompile(`^\s*(?:if|when|whenever|unless|without|only if|on some|for some)\b`)
 )
 
+var (
+	rePresentVerb = regexp.MustCompile(`\b(?:exits|fails|passes|succeeds|completes|returns|prints|shows|reports|says|lists|indicates|confirms|is)\b`)
+	reCondLater   = regexp.MustCompile(`^[^,;.—]*?\b(?:if|when|whenever|unless)\b`)
+)
+
+// presentWithCondition reports a present-tense result under a condition
+// later in the same clause: "`grep -q` exits with code 0 when it finds a
+// match" says how the command behaves, not what a run did. A past result
+// ("`npm ci` failed when I ran it") stays a report.
+func presentWithCondition(match, after string) bool {
+	return rePresentVerb.MatchString(match) && reCondLater.MatchString(after)
+}
+
 // implicitAt reports whether the command marker at m is presented as having
 // run or produced output, without a first-person subject.
 func implicitAt(sh string, ws []word, m, lead int) bool {
 	if afterTrigger(sh, ws, m) {
 		if loc := reAfterMark.FindStringIndex(sh[m:min(len(sh), m+160)]); loc != nil {
-			if !reCondAfter.MatchString(sh[m+loc[1]:]) && !reWhObject.MatchString(sh[m:]) {
+			if !reCondAfter.MatchString(sh[m+loc[1]:]) && !reWhObject.MatchString(sh[m:]) && !presentWithCondition(sh[m:m+loc[1]], sh[m+loc[1]:]) {
 				return true
 			}
 		}
