@@ -197,6 +197,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 		}
 	}
 	d.reconcile()
+	d.reportVanished()
 	d.pollAll()
 	d.commit()
 	if d.cfg.Once {
@@ -418,6 +419,7 @@ func (d *Daemon) follow(f scan.File) {
 		return
 	}
 	if h, ok := d.hints.lookup(f.Path, id); ok && tail.SameContent(h.ID, fol) {
+		d.hints.take(h)
 		if h.Done {
 			fol.Close()
 			d.finished[key] = h.ID
@@ -435,6 +437,32 @@ func (d *Daemon) follow(f scan.File) {
 		return d.session(ff, agent, name)
 	})
 	d.files[f.Path] = ff
+}
+
+// reportVanished records a gap for every file the last run was following that is
+// gone now: whatever was written to it after the last line read can no longer be
+// read by anyone.
+func (d *Daemon) reportVanished() {
+	for _, h := range d.hints.vanished() {
+		if _, ok := d.files[h.Path]; ok {
+			continue // replaced or rewritten at the same path: read again from its start
+		}
+		rel, agent := h.Rel, h.Agent
+		if rel == "" {
+			rel = h.Path
+		}
+		if agent == "" {
+			agent = d.cfg.DefaultAgent
+		}
+		detail := fmt.Sprintf("the transcript was not found at start (deleted or moved while clawtrail was not running); it had been read to byte %d (line %d)", h.Offset, h.Line)
+		if h.Size > h.Offset {
+			detail += fmt.Sprintf(" of at least %d; the rest was never read", h.Size)
+		} else {
+			detail += "; anything written to it after that was never read"
+		}
+		d.log.Warn("transcript vanished while not running; recording a gap", "path", rel, "read_to", h.Offset)
+		d.admit([]ledger.Body{&ledger.SourceChange{Type: "gap", Runtime: openclaw.Runtime, Agent: agent, Path: rel, Detail: detail}})
+	}
 }
 
 func (d *Daemon) followsIdentity(id tail.Identity) bool {
@@ -798,7 +826,8 @@ func (d *Daemon) savePositions(force bool) {
 		if h, ok := held[f.file.Rel]; ok && h.Offset < pos.Offset {
 			pos = tail.Position{Offset: h.Offset, Line: h.Line - 1}
 		}
-		out = append(out, position{Path: f.file.Path, ID: f.fol.Identity(), Offset: pos.Offset, Line: pos.Line})
+		out = append(out, position{Path: f.file.Path, ID: f.fol.Identity(), Offset: pos.Offset, Line: pos.Line,
+			Rel: f.file.Rel, Agent: f.file.Agent, Size: f.fol.Size()})
 	}
 	for _, id := range d.finished {
 		out = append(out, position{ID: id, Done: true})

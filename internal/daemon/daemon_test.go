@@ -267,3 +267,66 @@ func TestStopsWithinTwoSecondsUnderLoad(t *testing.T) {
 	close(stop)
 	wg.Wait()
 }
+
+// A transcript deleted while the daemon was down may have held lines it never read:
+// the ledger says so with a source gap, once, however often the daemon restarts.
+func TestDeletedWhileDownIsAGap(t *testing.T) {
+	e := newEnv(t)
+	e.appendLines("s1.jsonl", header("s1"), call("a1", "c1", "ls", t0), result("r1", "c1", 0))
+	e.appendLines("s2.jsonl", header("s2"), call("b1", "c2", "make", t0), result("r2", "c2", 0))
+	e.start()
+	e.waitExecs("s1/c1:succeeded s2/c2:succeeded")
+	e.stop()
+	e.appendLines("s2.jsonl", call("b3", "c3", "make deploy", t0), result("r3", "c3", 0))
+	if err := os.Remove(filepath.Join(e.sessions, "s2.jsonl")); err != nil {
+		t.Fatal(err)
+	}
+	gaps := func() []ledger.Record {
+		var out []ledger.Record
+		for _, r := range e.records() {
+			if r.Kind == ledger.KindSource && r.Type == "gap" {
+				out = append(out, r)
+			}
+		}
+		return out
+	}
+	for restart := 0; restart < 2; restart++ {
+		e.start()
+		e.waitFor("a gap record", func() bool { return len(gaps()) > 0 })
+		e.stop()
+	}
+	g := gaps()
+	if len(g) != 1 || g[0].Path != "agents/main/sessions/s2.jsonl" || g[0].Agent != "main" || !strings.Contains(g[0].Detail, "read to byte") {
+		t.Fatalf("gap records = %+v; want one for s2 saying how far it was read", g)
+	}
+	if got := e.execs(); got != "s1/c1:succeeded s2/c2:succeeded" {
+		t.Fatalf("execs = %s", got)
+	}
+}
+
+// A transcript replaced (new inode) at the same path while the daemon was down is read
+// again from its start; that is not a gap.
+func TestReplacedWhileDownIsNotAGap(t *testing.T) {
+	e := newEnv(t)
+	e.appendLines("s1.jsonl", header("s1"), call("a1", "c1", "ls", t0), result("r1", "c1", 0))
+	e.start()
+	e.waitExecs("s1/c1:succeeded")
+	e.stop()
+	path := filepath.Join(e.sessions, "s1.jsonl")
+	tmp := path + ".tmp"
+	lines := strings.Join([]string{header("s1"), call("a1", "c1", "ls", t0), result("r1", "c1", 0), call("a2", "c2", "pwd", t0), result("r2", "c2", 0)}, "\n") + "\n"
+	if err := os.WriteFile(tmp, []byte(lines), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		t.Fatal(err)
+	}
+	e.start()
+	e.waitExecs("s1/c1:succeeded s1/c2:succeeded")
+	e.stop()
+	for _, r := range e.records() {
+		if r.Kind == ledger.KindSource && r.Type == "gap" {
+			t.Fatalf("unexpected gap %+v", r)
+		}
+	}
+}

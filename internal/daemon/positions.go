@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
+	"strings"
 
 	"github.com/clawtrail/clawtrail/internal/atomicfile"
 	"github.com/clawtrail/clawtrail/internal/tail"
@@ -21,6 +23,10 @@ type position struct {
 	Offset int64         `json:"offset"`
 	Line   int64         `json:"line"`
 	Done   bool          `json:"done,omitempty"` // an archive read to its end
+	// For telling the operator about a file that vanished while the daemon was down.
+	Rel   string `json:"rel,omitempty"`
+	Agent string `json:"agent,omitempty"`
+	Size  int64  `json:"size,omitempty"` // the file's size when last read
 }
 
 type positionsFile struct {
@@ -34,10 +40,11 @@ type positionsFile struct {
 type positions struct {
 	byPath map[string]position
 	byIno  map[[2]uint64]position
+	used   map[[2]uint64]bool // hints a file found at start took up
 }
 
 func loadPositions(path string) (*positions, error) {
-	p := &positions{byPath: map[string]position{}, byIno: map[[2]uint64]position{}}
+	p := &positions{byPath: map[string]position{}, byIno: map[[2]uint64]position{}, used: map[[2]uint64]bool{}}
 	data, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return p, nil
@@ -64,6 +71,22 @@ func (p *positions) lookup(path string, id tail.Identity) (position, bool) {
 	}
 	f, ok := p.byIno[[2]uint64{id.Dev, id.Ino}]
 	return f, ok
+}
+
+// take marks a hint as belonging to a file that is still there.
+func (p *positions) take(h position) { p.used[[2]uint64{h.ID.Dev, h.ID.Ino}] = true }
+
+// vanished lists the files the last run was following that no file found now took
+// up: deleted (or moved out of sight) while the daemon was not running.
+func (p *positions) vanished() []position {
+	var out []position
+	for k, h := range p.byIno {
+		if !h.Done && h.Path != "" && !p.used[k] {
+			out = append(out, h)
+		}
+	}
+	slices.SortFunc(out, func(a, b position) int { return strings.Compare(a.Path, b.Path) })
+	return out
 }
 
 func savePositions(path string, files []position) error {

@@ -63,7 +63,7 @@ func (x *Index) Learn(r *Record) {
 	case KindClaim:
 		x.once[x.hash(KindClaim, r.Runtime, r.Agent, r.Session, r.EntryID, r.Reason, r.ClaimedCommand)] = struct{}{}
 	case KindSource:
-		if r.Type == "era" {
+		if r.Type == "era" || r.Type == "gap" {
 			x.once[x.hash(KindSource, r.Type, r.Runtime, r.Agent, r.Path, r.Detail)] = struct{}{}
 		}
 	}
@@ -111,8 +111,10 @@ func (x *Index) Admit(b Body) (Body, bool) {
 	case *ProviderError:
 		return x.onceOnly(b, KindProviderError, v.Runtime, v.Agent, v.Session, v.EntryID)
 	case *SourceChange:
-		if v.Type == "era" {
+		if v.Type == "era" || v.Type == "gap" {
 			// One era record per agent and era: a change of era is news, a rescan is not.
+			// A gap found at start is found again after a crash that came before the
+			// positions hint forgot the file: it is recorded once.
 			return x.onceOnly(b, KindSource, v.Type, v.Runtime, v.Agent, v.Path, v.Detail)
 		}
 	case *Claim:
