@@ -177,6 +177,18 @@ func TestCrashExactlyOnce(t *testing.T) {
 	}
 	killRng := rand.New(rand.NewPCG(3, 4))
 	cmd := start()
+	// Let the first run write an index snapshot, so that the restarts below start from
+	// one (and from stale ones) however slow this machine is.
+	for deadline := time.Now().Add(20 * time.Second); ; {
+		w.step()
+		if _, err := os.Stat(ledger.SnapshotPath(ledgerPath)); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the daemon wrote no index snapshot within 20 s")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 	for kill := 0; kill < *crashKills; kill++ {
 		deadline := time.Now().Add(time.Duration(20+killRng.IntN(150)) * time.Millisecond)
 		for time.Now().Before(deadline) {

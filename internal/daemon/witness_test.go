@@ -58,6 +58,13 @@ func TestWitnessMatchesRealProcesses(t *testing.T) {
 				t.Errorf("real exec witness = %+v, want matched with exit 3", full.Witness)
 			}
 		case "fake":
+			if st := w.Stats(); full.Witness != nil && full.Witness.Status == "unavailable" && st.Unread+st.Lost > 0 {
+				// Another process on this machine (go test runs packages side by side)
+				// exited before its command line was read, inside the window: the
+				// witness rightly refuses to say nothing ran.
+				t.Logf("fake exec judged unavailable: %d execs unread, %d events lost on this busy machine", st.Unread, st.Lost)
+				continue
+			}
 			if full.Witness == nil || full.Witness.Status != "unmatched" || len(full.Findings) == 0 || full.Findings[0].Rule != "witness_unmatched" {
 				t.Errorf("fake exec witness = %+v findings %+v, want unmatched with a finding", full.Witness, full.Findings)
 			}
