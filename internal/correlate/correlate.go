@@ -188,6 +188,11 @@ func (s *Session) result(out []ledger.Body, ev *event.Event) []ledger.Body {
 	case event.PendingApproval:
 		s.await(s.approvals, r.ApprovalID, c, e)
 		e.EndedAt = ""
+	case event.NoResult:
+		// A stand-in that transcript repair wrote for a missing result: the call is
+		// recorded as having no result, and a real result turning up later settles it.
+		e.EndedAt = ""
+		s.expired[c.ID] = c
 	}
 	return append(out, e)
 }

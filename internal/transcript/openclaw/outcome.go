@@ -73,6 +73,11 @@ func decodeResult(m *message) (*event.Result, error) {
 		if r.Outcome != "" && d.SessionID != "" {
 			r.Settles = &event.Resolve{ProcessID: d.SessionID, Outcome: r.Outcome, ExitCode: r.ExitCode, Signal: r.Signal, Output: text, HasOutput: true}
 		}
+		if r.Outcome == "" {
+			// A poll of a process still running (or list, write, …): the call's own
+			// outcome, for the tool record.
+			r.Outcome = otherToolOutcome(m)
+		}
 		return r, err
 	}
 	r.Outcome = execOutcome(r, d, text, m.IsError, hasDetails)
@@ -96,6 +101,11 @@ func otherToolOutcome(m *message) string {
 	}
 	switch status {
 	case "", "completed", "ok", "success":
+		if m.IsError && status == "" {
+			if text, _ := contentText(m.Content); syntheticResult(text) {
+				return event.NoResult
+			}
+		}
 		if m.IsError {
 			return event.Error
 		}
@@ -169,12 +179,25 @@ func execOutcome(r *event.Result, d details, text string, isError, hasDetails bo
 		return event.Blocked
 	}
 	// No status: pi-level errors (details {}), pi's own bash tool, truncated details
-	// without status, or a shape not seen yet. Only the text can tell.
+	// without status, transcript repair's stand-ins, or a shape not seen yet. Only the
+	// text can tell.
+	if isError && syntheticResult(text) {
+		return event.NoResult
+	}
 	fallback := event.Succeeded
 	if isError || (hasDetails && d.Status != "") {
 		fallback = event.Error
 	}
 	return fromText(r, lastParagraph(text)+"\n"+d.Error, fallback)
+}
+
+// syntheticResult reports whether a result is one transcript repair inserted for a
+// call whose real result is missing (reference §6.3): nothing is known of whether the
+// command ran, so it is no_result, not an error of the call.
+func syntheticResult(text string) bool {
+	text = strings.TrimSpace(text)
+	return strings.HasPrefix(text, "[openclaw] missing tool result in session history") ||
+		text == "No result provided" || text == "aborted"
 }
 
 // lastParagraph is where OpenClaw puts its own words about how a command ended
@@ -192,7 +215,7 @@ var (
 	reExitCode = regexp.MustCompile(`(?:Command|Process) exited with code (-?\d+)`)
 	reSignal   = regexp.MustCompile(`\bsignal (SIG[A-Z0-9]+|\d+)`)
 	reTimedOut = regexp.MustCompile(`(?i)\btimed out\b|\btimeout\b`)
-	reDenied   = regexp.MustCompile(`(?i)exec denied|approval (?:was )?denied|allowlist miss|not allowed|denied by|requires approval`)
+	reDenied   = regexp.MustCompile(`(?i)exec denied|approval (?:was )?denied|allowlist miss|not allowed|denied by|requires approval|security violation: [^\n]*is forbidden`)
 	reNotFound = regexp.MustCompile(`(?i)command not found|: not found\b|No such file or directory \(os error 2\)|ENOENT.*spawn`)
 )
 
@@ -241,9 +264,11 @@ func fromText(r *event.Result, text, fallback string) string {
 }
 
 // mayDeny is a cheap gate before reDenied: every phrase it matches contains one of
-// these fragments (in either case of their first letter).
+// these fragments (in either case of their first letter). "Security Violation: … is
+// forbidden" is the host env check's refusal (PATH, LD_*, …), which the reference
+// counts with denials and allowlist misses (§8): the command never ran.
 func mayDeny(text string) bool {
-	for _, frag := range []string{"enied", "ENIED", "llowlist", "LLOWLIST", "ot allowed", "OT ALLOWED", "equires approval", "EQUIRES APPROVAL"} {
+	for _, frag := range []string{"enied", "ENIED", "llowlist", "LLOWLIST", "ot allowed", "OT ALLOWED", "equires approval", "EQUIRES APPROVAL", "orbidden", "ORBIDDEN"} {
 		if strings.Contains(text, frag) {
 			return true
 		}
@@ -331,7 +356,10 @@ func resolutionsInText(text string) []*event.Resolve {
 		out = append(out, rs)
 	}
 	if m := reFinished.FindStringSubmatch(text); m != nil {
-		rs := &event.Resolve{ApprovalID: m[1], ProcessID: m[2], Output: strings.TrimSpace(m[6]), HasOutput: true}
+		// The tail is one line (OpenClaw flattens it); what follows a blank line is the
+		// follow-up prompt's own instructions or the user's message, not output.
+		tail, _, _ := strings.Cut(m[6], "\n\n")
+		rs := &event.Resolve{ApprovalID: m[1], ProcessID: m[2], Output: strings.TrimSpace(tail), HasOutput: true}
 		setCodeOrSignal(rs, m[3], m[5], m[4])
 		out = append(out, rs)
 	} else if m := reDeniedID.FindStringSubmatch(text); m != nil {

@@ -39,6 +39,12 @@ func TestExecOutcomeByVersion(t *testing.T) {
 		{"pi bash failure via isError", `{"type":"message","timestamp":"2025-11-20T23:58:36.865Z","message":{"role":"toolResult","toolCallId":"toolu_1","toolName":"bash","content":[{"type":"text","text":"Command exited with code 1"}],"details":{},"isError":true,"timestamp":1763683116857}}`, event.NonzeroExit, 1, ""},
 		{"pi bash success no details", `{"type":"message","message":{"role":"toolResult","toolCallId":"toolu_2","toolName":"bash","content":[{"type":"text","text":"hello"}],"isError":false}}`, event.Succeeded, -1, ""},
 		{"pi-level error", `{"type":"message","id":"b7","message":{"role":"toolResult","toolCallId":"c1","toolName":"exec","content":[{"type":"text","text":"Validation failed for tool exec"}],"details":{},"isError":true}}`, event.Error, -1, ""},
+		{"2026.1.30 env violation thrown: denied like an allowlist miss (§8)", `{"type":"message","id":"d1","message":{"role":"toolResult","toolCallId":"c1","toolName":"exec","content":[{"type":"text","text":"{}"}],"details":{"status":"error","tool":"exec","error":"Security Violation: Environment variable 'LD_PRELOAD' is forbidden during host execution."},"isError":false}}`, event.Denied, -1, ""},
+		{"2026.5 PATH override refused, isError true", `{"type":"message","id":"d2","message":{"role":"toolResult","toolCallId":"c1","toolName":"exec","content":[{"type":"text","text":"{}"}],"details":{"status":"error","tool":"exec","error":"Security Violation: Custom 'PATH' variable is forbidden during host execution."},"isError":true}}`, event.Denied, -1, ""},
+		{"repair's synthetic result: no result, not an error (§6.3)", `{"type":"message","id":"d3","message":{"role":"toolResult","toolCallId":"c1","toolName":"exec","content":[{"type":"text","text":"[openclaw] missing tool result in session history; inserted synthetic error result for transcript repair."}],"isError":true}}`, event.NoResult, -1, ""},
+		{"later builds' synthetic result text", `{"type":"message","id":"d4","message":{"role":"toolResult","toolCallId":"c1","toolName":"exec","content":[{"type":"text","text":"No result provided"}],"isError":true}}`, event.NoResult, -1, ""},
+		{"synthetic aborted result", `{"type":"message","id":"d5","message":{"role":"toolResult","toolCallId":"c1","toolName":"exec","content":[{"type":"text","text":"aborted"}],"details":{},"isError":true}}`, event.NoResult, -1, ""},
+		{"command output saying aborted is not a stand-in", `{"type":"message","id":"d6","message":{"role":"toolResult","toolCallId":"c1","toolName":"exec","content":[{"type":"text","text":"aborted"}],"details":{"status":"completed","exitCode":0},"isError":false}}`, event.Succeeded, 0, ""},
 		{"isError true alone with success text is not a failure reason", `{"type":"message","id":"b8","message":{"role":"toolResult","toolCallId":"c1","toolName":"exec","content":[{"type":"text","text":"done"}],"details":{"status":"completed","exitCode":0},"isError":true}}`, event.Succeeded, 0, ""},
 	}
 	for _, c := range cases {
@@ -112,6 +118,14 @@ func TestResolutionsInUserText(t *testing.T) {
 	if len(rs) != 1 || rs[0].ApprovalID != "7d2c9a1e-0000" || rs[0].Outcome != event.NonzeroExit || *rs[0].ExitCode != 2 || rs[0].Output != "make: *** [all] Error 2" {
 		t.Fatalf("approval follow-up = %+v", rs)
 	}
+	// 2026.6 follow-up prompts go on after the completion details; 2026.1.30 system
+	// events are followed by the user's own message. Neither is command output.
+	for _, after := range []string{"\n\nReply to the user in a helpful way.\nIf it succeeded, share the relevant output.", "\n\ndid the deploy work?"} {
+		rs = resolutionsInText(approval + after)
+		if len(rs) != 1 || rs[0].Output != "make: *** [all] Error 2" {
+			t.Fatalf("approval follow-up with %q after it = %+v", after, rs)
+		}
+	}
 	denied := "An async command did not run.\nExec denied (gateway id=7d2c9a1e-0000, user-denied): rm -rf /"
 	rs = resolutionsInText(denied)
 	if len(rs) != 1 || rs[0].Outcome != event.Denied || rs[0].ApprovalID != "7d2c9a1e-0000" {
@@ -150,5 +164,16 @@ func TestProviderErrorsAndIgnoredEntries(t *testing.T) {
 		if _, err := Decode(nil, []byte(l), event.Position{}); err == nil {
 			t.Errorf("Decode(%q) succeeded, want ErrNotJSON", l)
 		}
+	}
+}
+
+func TestProcessPollStillRunning(t *testing.T) {
+	line := `{"type":"message","id":"p1","message":{"role":"toolResult","toolCallId":"c9","toolName":"process","content":[{"type":"text","text":"scanning 40%\n\nProcess still running."}],"details":{"status":"running","sessionId":"amber-cove","aggregated":"scanning 40%"},"isError":false}}`
+	evs, err := Decode(nil, []byte(line), event.Position{})
+	if err != nil || len(evs) != 1 {
+		t.Fatalf("Decode = %+v, %v", evs, err)
+	}
+	if r := evs[0].Result; r.Settles != nil || r.Outcome != event.Running {
+		t.Fatalf("poll of a running process: outcome %q, settles %+v; want running, nothing settled", r.Outcome, r.Settles)
 	}
 }
