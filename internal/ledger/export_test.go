@@ -17,15 +17,12 @@ func SwapFileForTest(w *Writer, path string) {
 
 // SortedKeys is an index's content in a comparable form.
 func (x *Index) SortedKeys() (latest []string, steps, once []uint64) {
-	for k, o := range x.latest {
+	x.latest.each(func(k uint64, v byte) {
+		o, _ := x.getLatest(k)
 		latest = append(latest, fmt.Sprintf("%016x=%s", k, o))
-	}
-	for k := range x.steps {
-		steps = append(steps, k)
-	}
-	for k := range x.once {
-		once = append(once, k)
-	}
+	})
+	x.steps.each(func(k uint64, _ byte) { steps = append(steps, k) })
+	x.once.each(func(k uint64, _ byte) { once = append(once, k) })
 	sort.Strings(latest)
 	sort.Slice(steps, func(i, j int) bool { return steps[i] < steps[j] })
 	sort.Slice(once, func(i, j int) bool { return once[i] < once[j] })

@@ -16,18 +16,49 @@ import (
 // writes a transcript cannot be aimed at a collision; the key leaves the process only
 // inside the index snapshot (snapshot.go), which is as private as the ledger.
 type Index struct {
-	key    [32]byte
-	buf    []byte
-	latest map[uint64]string   // exec identity -> latest outcome
-	steps  map[uint64]struct{} // exec identity + source entry -> seen
-	once   map[uint64]struct{} // other identities
+	key      [32]byte
+	buf      []byte
+	latest   keySet   // exec identity -> latest outcome, as a position in outcomes
+	outcomes []string // the outcomes seen, so that latest holds a byte per exec
+	steps    keySet   // exec identity + source entry -> seen
+	once     keySet   // other identities
 }
 
 // NewIndex returns an empty index.
 func NewIndex() *Index {
-	x := &Index{latest: map[uint64]string{}, steps: map[uint64]struct{}{}, once: map[uint64]struct{}{}}
+	x := &Index{latest: keySet{valued: true}}
 	rand.Read(x.key[:])
 	return x
+}
+
+// overflowOutcome stands for outcomes past the 255th distinct one, which only a
+// forged ledger has: it equals no real outcome, so such execs are updated again.
+const overflowOutcome = 255
+
+func (x *Index) code(outcome string) byte {
+	for i, o := range x.outcomes {
+		if o == outcome {
+			return byte(i)
+		}
+	}
+	if len(x.outcomes) == overflowOutcome {
+		return overflowOutcome
+	}
+	x.outcomes = append(x.outcomes, outcome)
+	return byte(len(x.outcomes) - 1)
+}
+
+func (x *Index) setLatest(k uint64, outcome string) { x.latest.put(k, x.code(outcome)) }
+
+func (x *Index) getLatest(k uint64) (string, bool) {
+	c, ok := x.latest.get(k)
+	if !ok {
+		return "", false
+	}
+	if int(c) >= len(x.outcomes) {
+		return "\x00overflow", true
+	}
+	return x.outcomes[c], true
 }
 
 // hash is the identity hash: SHA-256 keyed by prefix, cut to 64 bits. It must stay
@@ -40,7 +71,10 @@ func (x *Index) hash(parts ...string) uint64 {
 	}
 	x.buf = b
 	sum := sha256.Sum256(b)
-	return binary.LittleEndian.Uint64(sum[:8])
+	if h := binary.LittleEndian.Uint64(sum[:8]); h != 0 {
+		return h
+	}
+	return 1 // 0 marks an empty slot
 }
 
 // Learn adds a record read back from the ledger.
@@ -48,23 +82,23 @@ func (x *Index) Learn(r *Record) {
 	switch r.Kind {
 	case KindExec, KindExecUpdate:
 		k := x.hash(r.Runtime, r.Agent, r.Session, r.CorrelationID)
-		x.latest[k] = r.Outcome
+		x.setLatest(k, r.Outcome)
 		if r.Source != nil {
-			x.steps[x.hash(r.Runtime, r.Agent, r.Session, r.CorrelationID, r.Source.EntryID)] = struct{}{}
+			x.steps.put(x.hash(r.Runtime, r.Agent, r.Session, r.CorrelationID, r.Source.EntryID), 0)
 		}
 	case KindTool:
-		x.once[x.hash(KindTool, r.Runtime, r.Agent, r.Session, r.CorrelationID)] = struct{}{}
+		x.once.put(x.hash(KindTool, r.Runtime, r.Agent, r.Session, r.CorrelationID), 0)
 	case KindProviderError:
-		x.once[x.hash(KindProviderError, r.Runtime, r.Agent, r.Session, r.EntryID)] = struct{}{}
+		x.once.put(x.hash(KindProviderError, r.Runtime, r.Agent, r.Session, r.EntryID), 0)
 	case KindNotice:
 		if r.CorrelationID != "" {
-			x.once[x.hash(KindNotice, r.Reason, r.Runtime, r.Agent, r.Session, r.CorrelationID)] = struct{}{}
+			x.once.put(x.hash(KindNotice, r.Reason, r.Runtime, r.Agent, r.Session, r.CorrelationID), 0)
 		}
 	case KindClaim:
-		x.once[x.hash(KindClaim, r.Runtime, r.Agent, r.Session, r.EntryID, r.Reason, r.ClaimedCommand)] = struct{}{}
+		x.once.put(x.hash(KindClaim, r.Runtime, r.Agent, r.Session, r.EntryID, r.Reason, r.ClaimedCommand), 0)
 	case KindSource:
 		if r.Type == "era" || r.Type == "gap" {
-			x.once[x.hash(KindSource, r.Type, r.Runtime, r.Agent, r.Path, r.Detail)] = struct{}{}
+			x.once.put(x.hash(KindSource, r.Type, r.Runtime, r.Agent, r.Path, r.Detail), 0)
 		}
 	}
 }
@@ -77,34 +111,33 @@ func (x *Index) Admit(b Body) (Body, bool) {
 	case *Exec:
 		k := x.hash(v.Runtime, v.Agent, v.Session, v.CorrelationID)
 		sk := x.hash(v.Runtime, v.Agent, v.Session, v.CorrelationID, v.Source.EntryID)
-		if _, seen := x.steps[sk]; seen {
+		if !x.steps.put(sk, 0) {
 			return nil, false
 		}
-		x.steps[sk] = struct{}{}
-		last, known := x.latest[k]
+		last, known := x.getLatest(k)
 		switch {
 		case !known:
-			x.latest[k] = v.Outcome
+			x.setLatest(k, v.Outcome)
 			return v, true
 		case v.Outcome == "no_result" || v.Outcome == last:
 			// A call whose result is gone (a rewritten transcript) never undoes what
 			// the ledger already recorded.
 			return nil, false
 		}
-		x.latest[k] = v.Outcome
+		x.setLatest(k, v.Outcome)
 		return UpdateOf(v), true
 	case *ExecUpdate:
 		k := x.hash(v.Runtime, v.Agent, v.Session, v.CorrelationID)
 		sk := x.hash(v.Runtime, v.Agent, v.Session, v.CorrelationID, v.Source.EntryID)
-		if _, seen := x.steps[sk]; seen {
+		if x.steps.has(sk) {
 			return nil, false
 		}
-		last, known := x.latest[k]
+		last, known := x.getLatest(k)
 		if !known || last == v.Outcome {
 			return nil, false
 		}
-		x.steps[sk] = struct{}{}
-		x.latest[k] = v.Outcome
+		x.steps.put(sk, 0)
+		x.setLatest(k, v.Outcome)
 		return v, true
 	case *Tool:
 		return x.onceOnly(b, KindTool, v.Runtime, v.Agent, v.Session, v.CorrelationID)
@@ -128,11 +161,9 @@ func (x *Index) Admit(b Body) (Body, bool) {
 }
 
 func (x *Index) onceOnly(b Body, parts ...string) (Body, bool) {
-	k := x.hash(parts...)
-	if _, seen := x.once[k]; seen {
+	if !x.once.put(x.hash(parts...), 0) {
 		return nil, false
 	}
-	x.once[k] = struct{}{}
 	return b, true
 }
 
@@ -146,6 +177,5 @@ func UpdateOf(e *Exec) *ExecUpdate {
 
 // Known reports whether the ledger holds an exec with this identity.
 func (x *Index) Known(runtime, agent, session, callID string) bool {
-	_, ok := x.latest[x.hash(runtime, agent, session, callID)]
-	return ok
+	return x.latest.has(x.hash(runtime, agent, session, callID))
 }

@@ -28,68 +28,57 @@ func SnapshotPath(path string) string { return path + ".index" }
 type snapshotHeader struct {
 	State    State    `json:"state"`
 	Key      string   `json:"key"`      // the index's hash key, hex
-	Outcomes []string `json:"outcomes"` // the latest-outcome table: entries refer to it by position
-	Latest   int      `json:"latest"`
-	Steps    int      `json:"steps"`
-	Once     int      `json:"once"`
+	Outcomes []string `json:"outcomes"` // latest's values are positions in it
+	// Each table: its slots (0 or a power of two) and the keys it holds.
+	Latest tableHeader `json:"latest"`
+	Steps  tableHeader `json:"steps"`
+	Once   tableHeader `json:"once"`
 }
 
-// writeSnapshot replaces path with x as of st.
+type tableHeader struct {
+	Slots int `json:"slots"`
+	Keys  int `json:"keys"`
+}
+
+// writeSnapshot replaces path with x as of st. The body is the index's own tables:
+// each table's keys as little-endian uint64s, slot by slot, then (latest only) one
+// value byte per slot.
 func writeSnapshot(path string, x *Index, st State) error {
-	codes := map[string]byte{}
-	var outcomes []string
-	for _, o := range x.latest {
-		if _, ok := codes[o]; !ok {
-			if len(outcomes) == 255 {
-				return errors.New("index snapshot: more than 255 distinct outcomes")
-			}
-			codes[o] = byte(len(outcomes))
-			outcomes = append(outcomes, o)
-		}
-	}
-	hdr, err := json.Marshal(snapshotHeader{State: st, Key: hex.EncodeToString(x.key[:]), Outcomes: outcomes,
-		Latest: len(x.latest), Steps: len(x.steps), Once: len(x.once)})
+	th := func(s *keySet) tableHeader { return tableHeader{Slots: len(s.keys), Keys: s.n} }
+	hdr, err := json.Marshal(snapshotHeader{State: st, Key: hex.EncodeToString(x.key[:]), Outcomes: x.outcomes,
+		Latest: th(&x.latest), Steps: th(&x.steps), Once: th(&x.once)})
 	if err != nil {
 		return err
 	}
 	return atomicfile.Write(path, 0o600, func(out io.Writer) error {
 		sum := sha256.New()
 		w := io.MultiWriter(out, sum)
+		if _, err := io.WriteString(w, snapshotMagic); err != nil {
+			return err
+		}
+		if _, err := w.Write(append(hdr, '\n')); err != nil {
+			return err
+		}
 		buf := make([]byte, 0, 64<<10)
-		put := func(b []byte) error {
-			if len(buf)+len(b) > cap(buf) {
-				if _, err := w.Write(buf); err != nil {
-					return err
+		for _, t := range []*keySet{&x.latest, &x.steps, &x.once} {
+			for _, k := range t.keys {
+				if len(buf)+8 > cap(buf) {
+					if _, err := w.Write(buf); err != nil {
+						return err
+					}
+					buf = buf[:0]
 				}
-				buf = buf[:0]
+				buf = binary.LittleEndian.AppendUint64(buf, k)
 			}
-			buf = append(buf, b...)
-			return nil
-		}
-		var e [9]byte
-		if err := put([]byte(snapshotMagic)); err != nil {
-			return err
-		}
-		if err := put(append(hdr, '\n')); err != nil {
-			return err
-		}
-		for k, o := range x.latest {
-			binary.LittleEndian.PutUint64(e[:8], k)
-			e[8] = codes[o]
-			if err := put(e[:9]); err != nil {
+			if _, err := w.Write(buf); err != nil {
 				return err
 			}
-		}
-		for _, set := range []map[uint64]struct{}{x.steps, x.once} {
-			for k := range set {
-				binary.LittleEndian.PutUint64(e[:8], k)
-				if err := put(e[:8]); err != nil {
+			buf = buf[:0]
+			if t.valued {
+				if _, err := w.Write(t.vals); err != nil {
 					return err
 				}
 			}
-		}
-		if _, err := w.Write(buf); err != nil {
-			return err
 		}
 		_, err := out.Write(sum.Sum(nil))
 		return err
@@ -127,28 +116,46 @@ func parseSnapshot(data []byte) (*Index, State, error) {
 	if err != nil || len(key) != 32 {
 		return nil, State{}, errors.New("header: bad key")
 	}
-	n := len(body) / 8 // no count can exceed it; checked first so the sum cannot overflow
-	if h.Latest < 0 || h.Steps < 0 || h.Once < 0 || h.Latest > n || h.Steps > n || h.Once > n ||
-		len(body) != 9*h.Latest+8*(h.Steps+h.Once) {
-		return nil, State{}, errors.New("entry counts do not match the file's size")
+	if len(h.Outcomes) > overflowOutcome {
+		return nil, State{}, errors.New("header: too many outcomes")
 	}
-	x := &Index{latest: make(map[uint64]string, h.Latest), steps: make(map[uint64]struct{}, h.Steps), once: make(map[uint64]struct{}, h.Once)}
+	x := &Index{outcomes: h.Outcomes}
 	copy(x.key[:], key)
-	for i := 0; i < h.Latest; i++ {
-		e := body[9*i:]
-		code := int(e[8])
-		if code >= len(h.Outcomes) {
-			return nil, State{}, fmt.Errorf("entry %d names outcome %d of %d", i, code, len(h.Outcomes))
+	for _, t := range []struct {
+		set *keySet
+		h   tableHeader
+		val bool
+	}{{&x.latest, h.Latest, true}, {&x.steps, h.Steps, false}, {&x.once, h.Once, false}} {
+		size := t.h.Slots * 8
+		if t.val {
+			size += t.h.Slots
 		}
-		x.latest[binary.LittleEndian.Uint64(e)] = h.Outcomes[code]
+		// A table must have room to spare, or a lookup of a missing key would never
+		// end; the slot count is checked before it sizes anything.
+		if t.h.Slots < 0 || t.h.Slots > len(body)/8 || t.h.Slots&(t.h.Slots-1) != 0 ||
+			t.h.Keys < 0 || t.h.Keys*4 > t.h.Slots*3 || size > len(body) {
+			return nil, State{}, fmt.Errorf("a table of %d slots and %d keys does not fit", t.h.Slots, t.h.Keys)
+		}
+		keys := make([]uint64, t.h.Slots)
+		n := 0
+		for i := range keys {
+			keys[i] = binary.LittleEndian.Uint64(body[8*i:])
+			if keys[i] != 0 {
+				n++
+			}
+		}
+		if n != t.h.Keys {
+			return nil, State{}, fmt.Errorf("a table holds %d keys, its header says %d", n, t.h.Keys)
+		}
+		*t.set = keySet{keys: keys, n: n, valued: t.val}
+		body = body[8*t.h.Slots:]
+		if t.val {
+			t.set.vals = bytes.Clone(body[:t.h.Slots])
+			body = body[t.h.Slots:]
+		}
 	}
-	body = body[9*h.Latest:]
-	for i := 0; i < h.Steps; i++ {
-		x.steps[binary.LittleEndian.Uint64(body[8*i:])] = struct{}{}
-	}
-	body = body[8*h.Steps:]
-	for i := 0; i < h.Once; i++ {
-		x.once[binary.LittleEndian.Uint64(body[8*i:])] = struct{}{}
+	if len(body) != 0 {
+		return nil, State{}, fmt.Errorf("%d bytes after the tables", len(body))
 	}
 	return x, h.State, nil
 }
