@@ -65,8 +65,12 @@ func (d *Daemon) pollDB(ctx context.Context, f *followedDB) int {
 				holder = &followed{file: file}
 				f.fol[r.Session] = holder
 			}
-			feed = scan.NewFeeder(file, d.cfg.MaxLine, func(agent, name string) *correlate.Session {
-				return d.session(holder, agent, name)
+			// The session is the row's session_id, whatever a header event says
+			// (or without one): `scan` names it so, and the ledger's identity of an
+			// exec must not depend on which of the two read it.
+			session := r.Session
+			feed = scan.NewFeeder(file, d.cfg.MaxLine, func(agent, _ string) *correlate.Session {
+				return d.session(holder, agent, session)
 			})
 			f.feeds[r.Session] = feed
 		}
