@@ -246,7 +246,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 				d.pollDirty()
 				if d.dbDirty {
 					d.dbDirty = false
-					d.pollDBs(ctx)
+					d.pollDBs(ctx, false, true)
 				}
 			}
 			d.commit()
@@ -306,10 +306,11 @@ func (d *Daemon) onEvent(ev fsnotify.Event) {
 		f.dirty = true
 		return
 	}
-	for path := range d.dbs {
-		// A commit writes the -wal file next to the database.
+	for path, f := range d.dbs {
+		// A commit writes the -wal file next to the database (or the database
+		// itself, in rollback-journal mode).
 		if ev.Name == path+"-wal" || ev.Name == path {
-			d.dbDirty = true
+			f.dirty, d.dbDirty = true, true
 			return
 		}
 	}
@@ -466,7 +467,7 @@ func (d *Daemon) pollDirty() int {
 
 // pollGrown polls the files whose size or mtime changed.
 func (d *Daemon) pollGrown() {
-	d.pollDBs(context.Background())
+	d.pollDBs(context.Background(), false, false)
 	for _, f := range d.files {
 		if f.dirty || f.fol.Grown() {
 			d.poll(f)
@@ -476,7 +477,7 @@ func (d *Daemon) pollGrown() {
 
 // pollAll polls every followed file and returns how many lines were read.
 func (d *Daemon) pollAll() int {
-	n := d.pollDBs(context.Background())
+	n := d.pollDBs(context.Background(), true, false)
 	for _, f := range d.files {
 		n += d.poll(f)
 	}
