@@ -201,6 +201,15 @@ func (d *Daemon) Run(ctx context.Context) error {
 		defer t.Stop()
 		settle = t.C
 	}
+	// A commit's WAL frames (the file events) are written before the commit is
+	// visible: SQLite publishes it in the memory-mapped -shm afterwards, which
+	// makes no file event, and with synchronous=FULL only after an fsync. A poll
+	// right after the event can be too early, so the databases written to are
+	// polled again after 2, 4, 8 … 512 ms (about 1 s in all, nine cheap polls).
+	recheck := time.NewTimer(time.Hour)
+	recheck.Stop()
+	defer recheck.Stop()
+	var recheckDelay time.Duration
 	sweeps := 0
 	var events <-chan fsnotify.Event
 	var errs <-chan error
@@ -247,9 +256,20 @@ func (d *Daemon) Run(ctx context.Context) error {
 				if d.dbDirty {
 					d.dbDirty = false
 					d.pollDBs(ctx, false, true)
+					recheckDelay = dbRecheckFirst
+					recheck.Reset(recheckDelay)
 				}
 			}
 			d.commit()
+		case <-recheck.C:
+			if d.failing == "" {
+				d.pollRecheck(ctx, recheckDelay >= dbRecheckLast)
+			}
+			d.commit()
+			if recheckDelay < dbRecheckLast {
+				recheckDelay *= 2
+				recheck.Reset(recheckDelay)
+			}
 		case err, ok := <-errs:
 			if !ok {
 				errs = nil
@@ -310,7 +330,7 @@ func (d *Daemon) onEvent(ev fsnotify.Event) {
 		// A commit writes the -wal file next to the database (or the database
 		// itself, in rollback-journal mode).
 		if ev.Name == path+"-wal" || ev.Name == path {
-			f.dirty, d.dbDirty = true, true
+			f.dirty, f.recheck, d.dbDirty = true, true, true
 			return
 		}
 	}

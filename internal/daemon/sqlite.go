@@ -3,6 +3,7 @@ package daemon
 import (
 	"context"
 	"math"
+	"time"
 
 	"github.com/clawtrail/clawtrail/internal/correlate"
 	"github.com/clawtrail/clawtrail/internal/ledger"
@@ -28,6 +29,23 @@ type followedDB struct {
 	version int64 // data_version at the last full read
 	read    bool  // a full read has completed
 	dirty   bool  // a file event says the database or its -wal changed
+	recheck bool  // written to recently: polled again as the commit may not have been visible yet
+}
+
+// The delays of the polls that follow a write to a database (see Run).
+const (
+	dbRecheckFirst = 2 * time.Millisecond
+	dbRecheckLast  = 512 * time.Millisecond
+)
+
+// pollRecheck polls the databases written to recently; last ends their series.
+func (d *Daemon) pollRecheck(ctx context.Context, last bool) {
+	for _, f := range d.dbs {
+		if f.recheck {
+			d.pollDB(ctx, f, false)
+			f.recheck = !last
+		}
+	}
 }
 
 func (d *Daemon) followDB(sd scan.Database) {

@@ -3,11 +3,14 @@ package daemon_test
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/clawtrail/clawtrail/internal/daemon"
 	"github.com/clawtrail/clawtrail/internal/sqlitesource/sqlitetest"
 )
 
@@ -110,4 +113,42 @@ func TestSQLiteRowidReuseIsReadByTheFullPoll(t *testing.T) {
 	}
 	insertEvents(t, db, "above", 2, result("v2", "v1", 0))
 	e.waitExecs("above/v1:succeeded gone/g1:succeeded gone/g3:succeeded keep/k1:succeeded reused/u1:succeeded reused/u3:succeeded")
+}
+
+// A commit's file events (its WAL frames) come before the commit is visible:
+// SQLite publishes it afterwards in the memory-mapped -shm, which makes no event,
+// and with synchronous=FULL only after an fsync. Each commit must still be
+// recorded promptly, without waiting for the sweep (here an hour).
+func TestSQLiteCommitSeenWithoutTheSweep(t *testing.T) {
+	e := newEnv(t)
+	db := e.agentDB("main")
+	if _, err := db.Exec(`PRAGMA synchronous=FULL`); err != nil {
+		t.Fatal(err)
+	}
+	insertEvents(t, db, "s", 1, header("s"))
+	e.start(func(c *daemon.Config) { c.Reconcile = time.Hour })
+	want := ""
+	for i := range 10 {
+		id := fmt.Sprintf("c%d", i)
+		tx, err := db.Begin()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for j, ev := range []string{call("a"+id, id, "true", t0), result("r"+id, id, 0)} {
+			if err := sqlitetest.Insert(context.Background(), tx, "s", int64(2+2*i+j), []byte(ev), false, 1); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := tx.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		want = strings.TrimSpace(want + " s/" + id + ":succeeded")
+		deadline := time.Now().Add(time.Second)
+		for e.execs() != want {
+			if time.Now().After(deadline) {
+				t.Fatalf("commit %d not recorded within 1 s: %s", i, e.execs())
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
 }
