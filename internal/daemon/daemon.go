@@ -203,9 +203,11 @@ func (d *Daemon) Run(ctx context.Context) error {
 	}
 	// A commit's WAL frames (the file events) are written before the commit is
 	// visible: SQLite publishes it in the memory-mapped -shm afterwards, which
-	// makes no file event, and with synchronous=FULL only after an fsync. A poll
-	// right after the event can be too early, so the databases written to are
-	// polled again after 2, 4, 8 … 512 ms (about 1 s in all, nine cheap polls).
+	// makes no file event, and with synchronous=FULL only after an fsync, which a
+	// busy disk can stretch to seconds. A poll right after the event can be too
+	// early, so the databases written to are polled again after 2, 4, 8 … ms, up
+	// to the sweep interval (11 cheap polls in the first 4 s), after which the
+	// sweep polls them anyway.
 	recheck := time.NewTimer(time.Hour)
 	recheck.Stop()
 	defer recheck.Stop()
@@ -263,10 +265,10 @@ func (d *Daemon) Run(ctx context.Context) error {
 			d.commit()
 		case <-recheck.C:
 			if d.failing == "" {
-				d.pollRecheck(ctx, recheckDelay >= dbRecheckLast)
+				d.pollRecheck(ctx, 2*recheckDelay >= d.cfg.Reconcile)
 			}
 			d.commit()
-			if recheckDelay < dbRecheckLast {
+			if 2*recheckDelay < d.cfg.Reconcile {
 				recheckDelay *= 2
 				recheck.Reset(recheckDelay)
 			}

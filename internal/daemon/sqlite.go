@@ -32,11 +32,9 @@ type followedDB struct {
 	recheck bool  // written to recently: polled again as the commit may not have been visible yet
 }
 
-// The delays of the polls that follow a write to a database (see Run).
-const (
-	dbRecheckFirst = 2 * time.Millisecond
-	dbRecheckLast  = 512 * time.Millisecond
-)
+// dbRecheckFirst is the first of the polls that follow a write to a database
+// (see Run).
+const dbRecheckFirst = 2 * time.Millisecond
 
 // pollRecheck polls the databases written to recently; last ends their series.
 func (d *Daemon) pollRecheck(ctx context.Context, last bool) {

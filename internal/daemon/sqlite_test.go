@@ -86,7 +86,8 @@ func TestSQLiteRowidReuseIsReadByTheFullPoll(t *testing.T) {
 	db := e.agentDB("main")
 	insertEvents(t, db, "keep", 1, call("k1", "k1", "ls", t0), result("k2", "k1", 0))
 	insertEvents(t, db, "gone", 1, call("g1", "g1", "ls", t0), result("g2", "g1", 0), call("g3", "g3", "ls", t0), result("g4", "g3", 0))
-	e.start()
+	// Sweeps every 50 ms: a full read (every twelfth) at least every 0.6 s.
+	e.start(func(c *daemon.Config) { c.Reconcile = 50 * time.Millisecond })
 	e.waitExecs("gone/g1:succeeded gone/g3:succeeded keep/k1:succeeded")
 	// rowids 3-6 are freed, then 3-6 go to "reused", 7 to "above", in one commit.
 	tx, err := db.Begin()
@@ -143,10 +144,12 @@ func TestSQLiteCommitSeenWithoutTheSweep(t *testing.T) {
 			t.Fatal(err)
 		}
 		want = strings.TrimSpace(want + " s/" + id + ":succeeded")
-		deadline := time.Now().Add(time.Second)
+		// Without a poll after the commit is visible it is never recorded (the
+		// sweep is an hour away); the margin is for a loaded CI machine.
+		deadline := time.Now().Add(5 * time.Second)
 		for e.execs() != want {
 			if time.Now().After(deadline) {
-				t.Fatalf("commit %d not recorded within 1 s: %s", i, e.execs())
+				t.Fatalf("commit %d not recorded within 5 s: %s", i, e.execs())
 			}
 			time.Sleep(5 * time.Millisecond)
 		}
