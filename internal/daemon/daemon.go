@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sort"
 	"sync"
 	"time"
 
@@ -25,6 +26,7 @@ import (
 	"github.com/clawtrail/clawtrail/internal/event"
 	"github.com/clawtrail/clawtrail/internal/ledger"
 	"github.com/clawtrail/clawtrail/internal/scan"
+	"github.com/clawtrail/clawtrail/internal/sqlitesource"
 	"github.com/clawtrail/clawtrail/internal/tail"
 	"github.com/clawtrail/clawtrail/internal/transcript/openclaw"
 	"github.com/clawtrail/clawtrail/internal/witness"
@@ -59,6 +61,18 @@ type Status struct {
 	Records    int64     `json:"records"`
 	LastRecord time.Time `json:"last_record,omitempty"`
 	Problems   int64     `json:"problems"`
+	// Agents is the storage era found for every agent directory.
+	Agents []AgentStatus `json:"agents,omitempty"`
+	// Warnings name the sources found but not audited: an agent directory with
+	// no readable transcripts, a transcript database that does not open. Sorted.
+	Warnings []string `json:"warnings,omitempty"`
+}
+
+// AgentStatus is the storage era of one agent directory.
+type AgentStatus struct {
+	Agent string `json:"agent"`
+	Dir   string `json:"dir"` // relative to its source
+	Era   string `json:"era"` // jsonl, sqlite, both, none
 }
 
 // Daemon follows sources into the ledger. Create with New, run with Run.
@@ -77,6 +91,7 @@ type Daemon struct {
 	watched  map[string]bool
 	// agents already warned about having nothing to read
 	warnedEmpty map[string]bool
+	dbErrors    map[string]string // transcript databases that did not open, by path: why
 	watcher     *fsnotify.Watcher
 
 	queue    []ledger.Body // admitted, not yet durable
@@ -129,7 +144,7 @@ func New(cfg Config) *Daemon {
 		cfg.Now = time.Now
 	}
 	return &Daemon{cfg: cfg, log: cfg.Logger, files: map[string]*followed{}, finished: map[[2]uint64]tail.Identity{},
-		sessions: map[string]*liveSession{}, watched: map[string]bool{}, dbs: map[string]*followedDB{}, warnedEmpty: map[string]bool{}}
+		sessions: map[string]*liveSession{}, watched: map[string]bool{}, dbs: map[string]*followedDB{}, warnedEmpty: map[string]bool{}, dbErrors: map[string]string{}}
 }
 
 // Status reports the daemon's state; safe for concurrent use.
@@ -336,6 +351,11 @@ func (d *Daemon) onEvent(ev fsnotify.Event) {
 			return
 		}
 	}
+	if filepath.Base(filepath.Dir(ev.Name)) == "agent" && filepath.Base(ev.Name) != filepath.Base(sqlitesource.DBRelPath) {
+		// An agent's agent/ directory also holds auth profiles, caches and models
+		// the gateway rewrites often: only its transcript database matters here.
+		return
+	}
 	if ev.Has(fsnotify.Create) || ev.Has(fsnotify.Rename) {
 		// A new transcript, agent or sessions dir: discover it now rather than at the
 		// next sweep, so a session's first lines are as fast as its later ones.
@@ -350,6 +370,8 @@ func (d *Daemon) onEvent(ev fsnotify.Event) {
 
 // reconcile discovers transcripts and starts following the new ones.
 func (d *Daemon) reconcile() {
+	var agents []AgentStatus
+	var warnings []string
 	for _, src := range d.cfg.Sources {
 		d.watch(src)
 		d.watch(filepath.Join(src, "agents"))
@@ -359,7 +381,19 @@ func (d *Daemon) reconcile() {
 		}
 		for _, e := range found.Eras {
 			d.admit([]ledger.Body{&ledger.SourceChange{Type: "era", Runtime: openclaw.Runtime, Agent: e.Agent, Path: e.Dir, Detail: e.Era}})
-			if e.Era == "none" && !d.warnedEmpty[e.Dir] {
+			agents = append(agents, AgentStatus{Agent: e.Agent, Dir: e.Dir, Era: e.Era})
+			// The agent directory, its agent/ and sessions/ are watched so that a
+			// database or first transcript created there is followed at once, not
+			// at the next rediscovery.
+			for _, sub := range []string{"", "agent", "sessions"} {
+				d.watch(filepath.Join(src, filepath.FromSlash(e.Dir), sub))
+			}
+			if e.Era != "none" {
+				delete(d.warnedEmpty, e.Dir)
+				continue
+			}
+			warnings = append(warnings, fmt.Sprintf("agent %s (%s) has no readable transcripts (neither JSONL nor SQLite): nothing of it is audited", e.Agent, e.Dir))
+			if !d.warnedEmpty[e.Dir] {
 				d.warnedEmpty[e.Dir] = true
 				d.log.Warn("agent has no readable transcripts: nothing of it is audited", "agent", e.Agent, "dir", e.Dir)
 			}
@@ -368,6 +402,9 @@ func (d *Daemon) reconcile() {
 			d.watch(filepath.Dir(db.Path))
 			if _, ok := d.dbs[db.Path]; !ok {
 				d.followDB(db)
+			}
+			if why, ok := d.dbErrors[db.Path]; ok {
+				warnings = append(warnings, fmt.Sprintf("agent %s: the transcript database %s does not open: %s", db.Agent, db.Rel, why))
 			}
 		}
 		files := found.Files
@@ -385,7 +422,10 @@ func (d *Daemon) reconcile() {
 			d.follow(f)
 		}
 	}
-	d.setFiles(len(d.files))
+	sort.Strings(warnings)
+	d.mu.Lock()
+	d.status.Files, d.status.Agents, d.status.Warnings = len(d.files), agents, warnings
+	d.mu.Unlock()
 }
 
 func (d *Daemon) watch(dir string) {
@@ -752,11 +792,5 @@ func (d *Daemon) setReady(v bool) {
 	d.mu.Lock()
 	d.status.Ready = v
 	d.status.Healthy = d.failing == ""
-	d.mu.Unlock()
-}
-
-func (d *Daemon) setFiles(n int) {
-	d.mu.Lock()
-	d.status.Files = n
 	d.mu.Unlock()
 }

@@ -49,9 +49,14 @@ func (d *Daemon) pollRecheck(ctx context.Context, last bool) {
 func (d *Daemon) followDB(sd scan.Database) {
 	db, err := sqlitesource.Open(sd.Path)
 	if err != nil {
-		d.log.Warn("cannot open the SQLite transcript database", "path", sd.Path, "err", err)
+		// Tried again at every rediscovery; said once per reason.
+		if d.dbErrors[sd.Path] != err.Error() {
+			d.log.Warn("cannot open the SQLite transcript database: nothing in it is audited", "path", sd.Path, "err", err)
+		}
+		d.dbErrors[sd.Path] = err.Error()
 		return
 	}
+	delete(d.dbErrors, sd.Path)
 	id, _ := sqlitesource.Identity(sd.Path)
 	d.dbs[sd.Path] = &followedDB{d: sd, db: db, id: id, last: map[string]int64{}, feeds: map[string]*scan.Feeder{}, fol: map[string]*followed{}}
 	d.log.Info("following SQLite transcripts", "agent", sd.Agent, "path", sd.Rel)
