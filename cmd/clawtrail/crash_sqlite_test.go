@@ -90,7 +90,7 @@ func makeSQLitePlan(seed uint64, n int) sqlitePlan {
 		}
 		compress := func() bool { return agent == "main" && rng.IntN(2) == 0 }
 		tx := planTx{agent: agent}
-		if len(sessions[agent]) == 0 || rng.IntN(25) == 0 {
+		if len(sessions[agent]) == 0 || rng.IntN(8) == 0 {
 			nsess++
 			s := &sess{id: fmt.Sprintf("%s-s%04d", agent, nsess)}
 			sessions[agent] = append(sessions[agent], s)
@@ -241,7 +241,7 @@ func TestCrashExactlyOnceSQLite(t *testing.T) {
 	}
 	db.Close()
 
-	const seed, txs = 7, 500
+	const seed, txs = 7, 300
 	pace := time.Millisecond
 	writer := exec.Command(os.Args[0], "-test.run=^$")
 	writer.Env = append(os.Environ(), "CLAWTRAIL_SQLITE_WRITER="+state, fmt.Sprintf("CLAWTRAIL_SQLITE_SEED=%d", seed),
@@ -286,6 +286,11 @@ func TestCrashExactlyOnceSQLite(t *testing.T) {
 	}
 	t.Logf("writer done, %d kills, %v", kills, time.Since(began))
 	plan := makeSQLitePlan(seed, txs)
+	sessions := map[string]bool{}
+	for k := range plan.want {
+		sessions[k[:strings.IndexByte(k, '/')]] = true
+	}
+	t.Logf("%d transactions, %d execs in %d sessions of 2 agents", len(plan.txs), len(plan.want), len(sessions))
 
 	// The daemon running now catches up without another restart.
 	deadline := time.Now().Add(20 * time.Second)
