@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -18,21 +19,37 @@ import (
 
 var crashKills = flag.Int("crash-kills", 25, "SIGKILLs in TestCrashExactlyOnce")
 
-// buildBinary builds the real clawtrail binary once per test run (with -race when the
-// tests run with it).
+var built struct {
+	once sync.Once
+	dir  string
+	bin  string
+	err  error
+}
+
+// buildBinary builds the real clawtrail binary once per test run (with -race when
+// the tests run with it); TestMain removes it.
 func buildBinary(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "clawtrail")
-	args := []string{"build", "-o", bin}
-	if raceEnabled {
-		args = append(args, "-race")
+	built.once.Do(func() {
+		built.dir, built.err = os.MkdirTemp("", "clawtrail-bin-")
+		if built.err != nil {
+			return
+		}
+		built.bin = filepath.Join(built.dir, "clawtrail")
+		args := []string{"build", "-o", built.bin}
+		if raceEnabled {
+			args = append(args, "-race")
+		}
+		cmd := exec.Command("go", append(args, ".")...)
+		cmd.Stderr = os.Stderr
+		if err := cmd.Run(); err != nil {
+			built.err = fmt.Errorf("go build: %w", err)
+		}
+	})
+	if built.err != nil {
+		t.Fatal(built.err)
 	}
-	cmd := exec.Command("go", append(args, ".")...)
-	cmd.Stderr = os.Stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("go build: %v", err)
-	}
-	return bin
+	return built.bin
 }
 
 // openclawWriter behaves like OpenClaw towards its transcripts: appends with partial
@@ -58,7 +75,7 @@ func (w *openclawWriter) newSession() *simSession {
 	w.n++
 	s := &simSession{id: fmt.Sprintf("sess-%04d", w.n)}
 	s.file = filepath.Join(w.dir, s.id+".jsonl")
-	s.lines = []string{fmt.Sprintf(`{"type":"session","version":3,"id":%q,"timestamp":"2026-09-01T10:00:00.000Z","cwd":"/w"}`, s.id)}
+	s.lines = []string{headerLine(s.id, "2026-09-01T10:00:00.000Z")}
 	w.writeAll(s)
 	return s
 }
@@ -111,16 +128,7 @@ func (w *openclawWriter) step() {
 		w.complete(s)
 		w.n++
 		callID := fmt.Sprintf("call_%05d|fc_%d", w.n, w.rng.IntN(1000))
-		code := 0
-		if w.rng.IntN(4) == 0 {
-			code = 1 + w.rng.IntN(3)
-		}
-		call := fmt.Sprintf(`{"type":"message","id":"a%07d","timestamp":"2026-09-01T10:00:01.000Z","message":{"role":"assistant","content":[{"type":"toolCall","id":%q,"name":"exec","arguments":{"command":"step %d"}}],"stopReason":"toolUse"}}`, w.n, callID, w.n)
-		res := fmt.Sprintf(`{"type":"message","id":"r%07d","message":{"role":"toolResult","toolCallId":%q,"toolName":"exec","content":[{"type":"text","text":"out"}],"details":{"status":"completed","exitCode":%d,"durationMs":1},"isError":false}}`, w.n, callID, code)
-		outcome := "succeeded"
-		if code != 0 {
-			outcome = "nonzero_exit"
-		}
+		call, res, outcome := execLines(w.rng, w.n, callID, "2026-09-01T10:00:01.000Z")
 		w.want[s.id+"/"+callID] = outcome
 		s.lines = append(s.lines, call)
 		if w.rng.IntN(5) == 0 {
@@ -163,63 +171,124 @@ func TestCrashExactlyOnce(t *testing.T) {
 	ledgerPath := filepath.Join(dir, "governance.jsonl")
 	w := &openclawWriter{t: t, dir: sessions, rng: rand.New(rand.NewPCG(1, 2)), want: map[string]string{}}
 
-	withSnapshot := 0 // restarts that found an index snapshot to start from
-	start := func() *exec.Cmd {
-		if _, err := os.Stat(ledger.SnapshotPath(ledgerPath)); err == nil {
-			withSnapshot++
-		}
-		cmd := exec.Command(bin, "run", "--source", state, "--ledger", ledgerPath, "--listen", "off", "--sweep", "100ms", "--index-every", "150ms", "--log-level", "error")
-		cmd.Stderr = os.Stderr
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		return cmd
-	}
-	killRng := rand.New(rand.NewPCG(3, 4))
-	cmd := start()
+	rig := &crashRig{t: t, bin: bin, state: state, ledger: ledgerPath, rng: rand.New(rand.NewPCG(3, 4))}
+	rig.start()
 	// Let the first run write an index snapshot, so that the restarts below start from
 	// one (and from stale ones) however slow this machine is.
-	for deadline := time.Now().Add(20 * time.Second); ; {
-		w.step()
-		if _, err := os.Stat(ledger.SnapshotPath(ledgerPath)); err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the daemon wrote no index snapshot within 20 s")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	for kill := 0; kill < *crashKills; kill++ {
-		deadline := time.Now().Add(time.Duration(20+killRng.IntN(150)) * time.Millisecond)
-		for time.Now().Before(deadline) {
+	rig.awaitSnapshot(w.step)
+	rig.killRepeatedly(*crashKills, func(until time.Time) {
+		for time.Now().Before(until) {
 			w.step()
 		}
-		cmd.Process.Signal(syscall.SIGKILL)
-		cmd.Wait()
-		cmd = start()
-	}
+	})
 	for range 200 {
 		w.step()
 	}
 	w.completeAll()
 	time.Sleep(300 * time.Millisecond)
-	cmd.Process.Signal(syscall.SIGKILL)
-	cmd.Wait()
-	// Catch up once, then compare.
-	final := exec.Command(bin, "run", "--once", "--source", state, "--ledger", ledgerPath, "--log-level", "error")
+	rig.kill()
+	rig.catchUp()
+	checkExactlyOnce(t, bin, ledgerPath, w.want, *crashKills)
+	if rig.fromSnapshot == 0 {
+		t.Fatal("no restart found an index snapshot: the test did not exercise starting from one")
+	}
+	t.Logf("%d of %d restarts started from an index snapshot", rig.fromSnapshot, *crashKills)
+}
+
+// headerLine is a session header as OpenClaw writes it.
+func headerLine(id, ts string) string {
+	return fmt.Sprintf(`{"type":"session","version":3,"id":%q,"timestamp":%q,"cwd":"/w"}`, id, ts)
+}
+
+// execLines is an exec tool call and its result, one time in four with a
+// nonzero exit, and the outcome the ledger must end up with.
+func execLines(rng *rand.Rand, n int, callID, ts string) (call, res, outcome string) {
+	code := 0
+	if rng.IntN(4) == 0 {
+		code = 1 + rng.IntN(3)
+	}
+	call = fmt.Sprintf(`{"type":"message","id":"a%07d","timestamp":%q,"message":{"role":"assistant","content":[{"type":"toolCall","id":%q,"name":"exec","arguments":{"command":"step %d"}}],"stopReason":"toolUse"}}`, n, ts, callID, n)
+	res = fmt.Sprintf(`{"type":"message","id":"r%07d","message":{"role":"toolResult","toolCallId":%q,"toolName":"exec","content":[{"type":"text","text":"out"}],"details":{"status":"completed","exitCode":%d,"durationMs":1},"isError":false}}`, n, callID, code)
+	outcome = "succeeded"
+	if code != 0 {
+		outcome = "nonzero_exit"
+	}
+	return call, res, outcome
+}
+
+// crashRig runs the real `clawtrail run` over a state dir and kills it with
+// SIGKILL at random moments, as an OOM killer or a power cut would.
+type crashRig struct {
+	t                  *testing.T
+	bin, state, ledger string
+	rng                *rand.Rand
+	cmd                *exec.Cmd
+	fromSnapshot       int // starts that found an index snapshot beside the ledger
+}
+
+func (r *crashRig) start() {
+	r.t.Helper()
+	if _, err := os.Stat(ledger.SnapshotPath(r.ledger)); err == nil {
+		r.fromSnapshot++
+	}
+	r.cmd = exec.Command(r.bin, "run", "--source", r.state, "--ledger", r.ledger, "--listen", "off", "--sweep", "100ms",
+		"--index-every", "150ms", "--log-level", "error")
+	r.cmd.Stderr = os.Stderr
+	if err := r.cmd.Start(); err != nil {
+		r.t.Fatalf("start clawtrail run: %v", err)
+	}
+}
+
+// awaitSnapshot calls work until the running daemon has written an index snapshot.
+func (r *crashRig) awaitSnapshot(work func()) {
+	r.t.Helper()
+	for deadline := time.Now().Add(20 * time.Second); ; {
+		work()
+		if _, err := os.Stat(ledger.SnapshotPath(r.ledger)); err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			r.t.Fatal("the daemon wrote no index snapshot within 20 s")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func (r *crashRig) kill() {
+	r.cmd.Process.Signal(syscall.SIGKILL)
+	r.cmd.Wait()
+}
+
+// killRepeatedly lets the daemon run for 20-170 ms (work is called with the end of
+// that time), kills it and starts it again, n times.
+func (r *crashRig) killRepeatedly(n int, work func(until time.Time)) {
+	for range n {
+		work(time.Now().Add(time.Duration(20+r.rng.IntN(150)) * time.Millisecond))
+		r.kill()
+		r.start()
+	}
+}
+
+// catchUp reads whatever the last daemon left unread, once.
+func (r *crashRig) catchUp() {
+	r.t.Helper()
+	final := exec.Command(r.bin, "run", "--once", "--source", r.state, "--ledger", r.ledger, "--log-level", "error")
 	final.Stderr = os.Stderr
 	if err := final.Run(); err != nil {
-		t.Fatalf("final catch-up: %v", err)
+		r.t.Fatalf("final catch-up: %v", err)
 	}
+}
 
-	f, err := os.Open(ledgerPath)
+// ledgerExecs counts the exec records per session/call and their latest outcome
+// (updates folded in); err is the chain's first fault.
+func ledgerExecs(path string) (count map[string]int, latest map[string]string, err error) {
+	count, latest = map[string]int{}, map[string]string{}
+	f, err := os.Open(path)
 	if err != nil {
-		t.Fatal(err)
+		return count, latest, err
 	}
 	defer f.Close()
-	count := map[string]int{}
-	latest := map[string]string{}
-	if _, err := ledger.Walk(f, func(r *ledger.Record, _ []byte) error {
+	_, err = ledger.Walk(f, func(r *ledger.Record, _ []byte) error {
 		k := r.Session + "/" + r.CorrelationID
 		switch r.Kind {
 		case ledger.KindExec:
@@ -229,11 +298,23 @@ func TestCrashExactlyOnce(t *testing.T) {
 			latest[k] = r.Outcome
 		}
 		return nil
-	}); err != nil {
-		t.Fatalf("ledger does not verify after %d kills: %v", *crashKills, err)
+	})
+	return count, latest, err
+}
+
+// checkExactlyOnce fails unless the ledger verifies (with `clawtrail verify`, the
+// real binary) and holds every wanted exec once, with its outcome, and no other.
+func checkExactlyOnce(t *testing.T, bin, ledgerPath string, want map[string]string, kills int) {
+	t.Helper()
+	if out, err := exec.Command(bin, "verify", ledgerPath).CombinedOutput(); err != nil {
+		t.Fatalf("clawtrail verify after %d kills: %v\n%s", kills, err, out)
+	}
+	count, latest, err := ledgerExecs(ledgerPath)
+	if err != nil {
+		t.Fatalf("ledger does not verify after %d kills: %v", kills, err)
 	}
 	var missing, doubled, wrong []string
-	for k, o := range w.want {
+	for k, o := range want {
 		switch {
 		case count[k] == 0:
 			missing = append(missing, k)
@@ -245,20 +326,19 @@ func TestCrashExactlyOnce(t *testing.T) {
 	}
 	var extra []string
 	for k := range count {
-		if _, ok := w.want[k]; !ok {
+		if _, ok := want[k]; !ok {
 			extra = append(extra, k)
 		}
 	}
 	sort.Strings(missing)
 	sort.Strings(doubled)
+	sort.Strings(wrong)
+	sort.Strings(extra)
 	if len(missing)+len(doubled)+len(wrong)+len(extra) > 0 {
-		t.Fatalf("after %d kills, %d execs: missing %d %v, doubled %d %v, wrong %v, unexpected %v",
-			*crashKills, len(w.want), len(missing), head(missing), len(doubled), head(doubled), head(wrong), head(extra))
+		t.Fatalf("after %d kills, %d execs: missing %d %v, doubled %d %v, wrong %d %v, unexpected %d %v",
+			kills, len(want), len(missing), head(missing), len(doubled), head(doubled), len(wrong), head(wrong), len(extra), head(extra))
 	}
-	if withSnapshot == 0 {
-		t.Fatal("no restart found an index snapshot: the test did not exercise starting from one")
-	}
-	t.Logf("%d execs exactly once after %d SIGKILLs (%d restarts from an index snapshot)", len(w.want), *crashKills, withSnapshot)
+	t.Logf("%d execs exactly once after %d SIGKILLs; clawtrail verify passes", len(want), kills)
 }
 
 func head(s []string) []string {

@@ -29,7 +29,8 @@ read made durable.
 HTTP (loopback by default; any other address needs --token): the web view at /,
 the JSON API under /api/ and its live stream /api/stream (docs/api.md), /metrics for
 Prometheus, /healthz (alive and ledger writable) and /readyz (caught up), which answer
-503 when not. With --token, send "Authorization: Bearer TOKEN", or open the one-time
+503 when not; both list each agent's storage era and warn of agents with nothing
+readable. With --token, send "Authorization: Bearer TOKEN", or open the one-time
 login link printed at start in a browser. Nothing served over HTTP can change the ledger.
 
 Examples:
@@ -177,7 +178,11 @@ func checkListen(addr, token string) error {
 func serverStatus(d *daemon.Daemon) func() server.StatusInfo {
 	return func() server.StatusInfo {
 		st := d.Status()
+		agents := make([]server.AgentInfo, len(st.Agents))
+		for i, a := range st.Agents {
+			agents[i] = server.AgentInfo(a)
+		}
 		return server.StatusInfo{Healthy: st.Healthy, Error: st.Error, Ready: st.Ready, Files: st.Files, LagBytes: st.LagBytes,
-			Records: st.Records, LastRecord: st.LastRecord, Problems: st.Problems}
+			Records: st.Records, LastRecord: st.LastRecord, Problems: st.Problems, Agents: agents, Warnings: st.Warnings}
 	}
 }

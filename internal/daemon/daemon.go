@@ -18,6 +18,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sort"
 	"sync"
 	"time"
 
@@ -27,6 +28,7 @@ import (
 	"github.com/clawtrail/clawtrail/internal/event"
 	"github.com/clawtrail/clawtrail/internal/ledger"
 	"github.com/clawtrail/clawtrail/internal/scan"
+	"github.com/clawtrail/clawtrail/internal/sqlitesource"
 	"github.com/clawtrail/clawtrail/internal/tail"
 	"github.com/clawtrail/clawtrail/internal/transcript/openclaw"
 	"github.com/clawtrail/clawtrail/internal/witness"
@@ -63,6 +65,18 @@ type Status struct {
 	Records    int64     `json:"records"`
 	LastRecord time.Time `json:"last_record,omitempty"`
 	Problems   int64     `json:"problems"`
+	// Agents is the storage era found for every agent directory.
+	Agents []AgentStatus `json:"agents,omitempty"`
+	// Warnings name the sources found but not audited: an agent directory with
+	// no readable transcripts, a transcript database that does not open. Sorted.
+	Warnings []string `json:"warnings,omitempty"`
+}
+
+// AgentStatus is the storage era of one agent directory.
+type AgentStatus struct {
+	Agent string `json:"agent"`
+	Dir   string `json:"dir"` // relative to its source
+	Era   string `json:"era"` // jsonl, sqlite, both, none
 }
 
 // Daemon follows sources into the ledger. Create with New, run with Run.
@@ -81,6 +95,7 @@ type Daemon struct {
 	watched  map[string]bool
 	// agents already warned about having nothing to read
 	warnedEmpty map[string]bool
+	dbErrors    map[string]string // transcript databases that did not open, by path: why
 	watcher     *fsnotify.Watcher
 
 	queue   []ledger.Body // admitted, not yet durable
@@ -145,7 +160,7 @@ func New(cfg Config) *Daemon {
 		cfg.Now = time.Now
 	}
 	return &Daemon{cfg: cfg, log: cfg.Logger, files: map[string]*followed{}, finished: map[[2]uint64]tail.Identity{},
-		sessions: map[string]*liveSession{}, watched: map[string]bool{}, dbs: map[string]*followedDB{}, warnedEmpty: map[string]bool{}}
+		sessions: map[string]*liveSession{}, watched: map[string]bool{}, dbs: map[string]*followedDB{}, warnedEmpty: map[string]bool{}, dbErrors: map[string]string{}}
 }
 
 // Status reports the daemon's state; safe for concurrent use.
@@ -227,6 +242,17 @@ func (d *Daemon) Run(ctx context.Context) error {
 		defer t.Stop()
 		settle = t.C
 	}
+	// A commit's WAL frames (the file events) are written before the commit is
+	// visible: SQLite publishes it in the memory-mapped -shm afterwards, which
+	// makes no file event, and with synchronous=FULL only after an fsync, which a
+	// busy disk can stretch to seconds. A poll right after the event can be too
+	// early, so the databases written to are polled again after 2, 4, 8 … ms, up
+	// to the sweep interval (11 cheap polls in the first 4 s), after which the
+	// sweep polls them anyway.
+	recheck := time.NewTimer(time.Hour)
+	recheck.Stop()
+	defer recheck.Stop()
+	var recheckDelay time.Duration
 	sweeps := 0
 	var events <-chan fsnotify.Event
 	var errs <-chan error
@@ -273,10 +299,21 @@ func (d *Daemon) Run(ctx context.Context) error {
 				d.pollDirty()
 				if d.dbDirty {
 					d.dbDirty = false
-					d.pollDBs(ctx)
+					d.pollDBs(ctx, false, true)
+					recheckDelay = dbRecheckFirst
+					recheck.Reset(recheckDelay)
 				}
 			}
 			d.commit()
+		case <-recheck.C:
+			if d.failing == "" {
+				d.pollRecheck(ctx, 2*recheckDelay >= d.cfg.Reconcile)
+			}
+			d.commit()
+			if 2*recheckDelay < d.cfg.Reconcile {
+				recheckDelay *= 2
+				recheck.Reset(recheckDelay)
+			}
 		case err, ok := <-errs:
 			if !ok {
 				errs = nil
@@ -333,12 +370,18 @@ func (d *Daemon) onEvent(ev fsnotify.Event) {
 		f.dirty = true
 		return
 	}
-	for path := range d.dbs {
-		// A commit writes the -wal file next to the database.
+	for path, f := range d.dbs {
+		// A commit writes the -wal file next to the database (or the database
+		// itself, in rollback-journal mode).
 		if ev.Name == path+"-wal" || ev.Name == path {
-			d.dbDirty = true
+			f.dirty, f.recheck, d.dbDirty = true, true, true
 			return
 		}
+	}
+	if filepath.Base(filepath.Dir(ev.Name)) == "agent" && filepath.Base(ev.Name) != filepath.Base(sqlitesource.DBRelPath) {
+		// An agent's agent/ directory also holds auth profiles, caches and models
+		// the gateway rewrites often: only its transcript database matters here.
+		return
 	}
 	if ev.Has(fsnotify.Create) || ev.Has(fsnotify.Rename) {
 		// A new transcript, agent or sessions dir: discover it now rather than at the
@@ -354,6 +397,8 @@ func (d *Daemon) onEvent(ev fsnotify.Event) {
 
 // reconcile discovers transcripts and starts following the new ones.
 func (d *Daemon) reconcile() {
+	var agents []AgentStatus
+	var warnings []string
 	for _, src := range d.cfg.Sources {
 		d.watch(src)
 		d.watch(filepath.Join(src, "agents"))
@@ -363,7 +408,19 @@ func (d *Daemon) reconcile() {
 		}
 		for _, e := range found.Eras {
 			d.admit([]ledger.Body{&ledger.SourceChange{Type: "era", Runtime: openclaw.Runtime, Agent: e.Agent, Path: e.Dir, Detail: e.Era}})
-			if e.Era == "none" && !d.warnedEmpty[e.Dir] {
+			agents = append(agents, AgentStatus{Agent: e.Agent, Dir: e.Dir, Era: e.Era})
+			// The agent directory, its agent/ and sessions/ are watched so that a
+			// database or first transcript created there is followed at once, not
+			// at the next rediscovery.
+			for _, sub := range []string{"", "agent", "sessions"} {
+				d.watch(filepath.Join(src, filepath.FromSlash(e.Dir), sub))
+			}
+			if e.Era != "none" {
+				delete(d.warnedEmpty, e.Dir)
+				continue
+			}
+			warnings = append(warnings, fmt.Sprintf("agent %s (%s) has no readable transcripts (neither JSONL nor SQLite): nothing of it is audited", e.Agent, e.Dir))
+			if !d.warnedEmpty[e.Dir] {
 				d.warnedEmpty[e.Dir] = true
 				d.log.Warn("agent has no readable transcripts: nothing of it is audited", "agent", e.Agent, "dir", e.Dir)
 			}
@@ -372,6 +429,9 @@ func (d *Daemon) reconcile() {
 			d.watch(filepath.Dir(db.Path))
 			if _, ok := d.dbs[db.Path]; !ok {
 				d.followDB(db)
+			}
+			if why, ok := d.dbErrors[db.Path]; ok {
+				warnings = append(warnings, fmt.Sprintf("agent %s: the transcript database %s does not open: %s", db.Agent, db.Rel, why))
 			}
 		}
 		files := found.Files
@@ -389,7 +449,10 @@ func (d *Daemon) reconcile() {
 			d.follow(f)
 		}
 	}
-	d.setFiles(len(d.files))
+	sort.Strings(warnings)
+	d.mu.Lock()
+	d.status.Files, d.status.Agents, d.status.Warnings = len(d.files), agents, warnings
+	d.mu.Unlock()
 }
 
 func (d *Daemon) watch(dir string) {
@@ -521,7 +584,7 @@ func (d *Daemon) pollDirty() int {
 
 // pollGrown polls the files whose size or mtime changed.
 func (d *Daemon) pollGrown() {
-	d.pollDBs(context.Background())
+	d.pollDBs(context.Background(), false, false)
 	for _, f := range d.files {
 		if f.dirty || f.fol.Grown() {
 			d.poll(f)
@@ -531,7 +594,7 @@ func (d *Daemon) pollGrown() {
 
 // pollAll polls every followed file and returns how many lines were read.
 func (d *Daemon) pollAll() int {
-	n := d.pollDBs(context.Background())
+	n := d.pollDBs(context.Background(), true, false)
 	for _, f := range d.files {
 		n += d.poll(f)
 	}
@@ -843,11 +906,5 @@ func (d *Daemon) setReady(v bool) {
 	d.mu.Lock()
 	d.status.Ready = v
 	d.status.Healthy = d.failing == ""
-	d.mu.Unlock()
-}
-
-func (d *Daemon) setFiles(n int) {
-	d.mu.Lock()
-	d.status.Files = n
 	d.mu.Unlock()
 }

@@ -3,6 +3,7 @@ package daemon
 import (
 	"context"
 	"math"
+	"time"
 
 	"github.com/clawtrail/clawtrail/internal/correlate"
 	"github.com/clawtrail/clawtrail/internal/ledger"
@@ -20,21 +21,55 @@ type followedDB struct {
 	last  map[string]int64 // session -> last seq read
 	feeds map[string]*scan.Feeder
 	fol   map[string]*followed // per session, so sessions live as long as the database
+
+	// Rows above mark (a rowid) are the ones committed since the last poll. hint
+	// is false when rowids cannot say (sqlitesource.Changed): every poll is full.
+	mark    int64
+	hint    bool
+	version int64 // data_version at the last full read
+	read    bool  // a full read has completed
+	dirty   bool  // a file event says the database or its -wal changed
+	recheck bool  // written to recently: polled again as the commit may not have been visible yet
+}
+
+// dbRecheckFirst is the first of the polls that follow a write to a database
+// (see Run).
+const dbRecheckFirst = 2 * time.Millisecond
+
+// pollRecheck polls the databases written to recently; last ends their series.
+func (d *Daemon) pollRecheck(ctx context.Context, last bool) {
+	for _, f := range d.dbs {
+		if f.recheck {
+			d.pollDB(ctx, f, false)
+			f.recheck = !last
+		}
+	}
 }
 
 func (d *Daemon) followDB(sd scan.Database) {
 	db, err := sqlitesource.Open(sd.Path)
 	if err != nil {
-		d.log.Warn("cannot open the SQLite transcript database", "path", sd.Path, "err", err)
+		// Tried again at every rediscovery; said once per reason.
+		if d.dbErrors[sd.Path] != err.Error() {
+			d.log.Warn("cannot open the SQLite transcript database: nothing in it is audited", "path", sd.Path, "err", err)
+		}
+		d.dbErrors[sd.Path] = err.Error()
 		return
 	}
+	delete(d.dbErrors, sd.Path)
 	id, _ := sqlitesource.Identity(sd.Path)
 	d.dbs[sd.Path] = &followedDB{d: sd, db: db, id: id, last: map[string]int64{}, feeds: map[string]*scan.Feeder{}, fol: map[string]*followed{}}
 	d.log.Info("following SQLite transcripts", "agent", sd.Agent, "path", sd.Rel)
 }
 
-// pollDB reads the rows committed since the last poll.
-func (d *Daemon) pollDB(ctx context.Context, f *followedDB) int {
+// pollDB reads the rows committed since the last poll. A full poll enters every
+// session of the database (a seek each); the others ask which sessions have rows
+// above the mark and read only those, so what a commit costs does not grow with
+// the sessions the database holds. Full polls run at start and with each
+// rediscovery (and then only if another connection committed since the last one):
+// they are the net for what rowids cannot show.
+func (d *Daemon) pollDB(ctx context.Context, f *followedDB, full bool) int {
+	f.dirty = false
 	if id, err := sqlitesource.Identity(f.d.Path); err == nil && !id.SameFile(f.id) {
 		// Replaced (restored from a backup, vacuumed into a new file): read it anew.
 		d.queue = append(d.queue, &ledger.SourceChange{Type: "replaced", Runtime: "openclaw", Agent: f.d.Agent, Path: f.d.Rel,
@@ -48,14 +83,47 @@ func (d *Daemon) pollDB(ctx context.Context, f *followedDB) int {
 		}
 		f.db, f.id, f.last = db, id, map[string]int64{}
 		f.feeds = map[string]*scan.Feeder{}
+		f.hint, f.read, full = false, false, true
+	}
+	var sessions []string
+	var mark int64
+	if full || !f.hint {
+		v, err := f.db.DataVersion(ctx)
+		if err == nil && f.read && v == f.version {
+			return 0 // nothing committed since the last full read
+		}
+		f.version = v
+		// The mark is taken before the read: a row committed during it is above
+		// the mark, and read by the next poll if not by this one.
+		m, ok, err := f.db.Mark(ctx)
+		if err != nil {
+			d.log.Warn("cannot read the SQLite transcript database", "path", f.d.Rel, "err", err)
+		}
+		mark, f.hint, full = m, ok && err == nil, true
+	} else {
+		s, next, ok, err := f.db.Changed(ctx, f.mark)
+		switch {
+		case err != nil:
+			d.log.Warn("cannot read the SQLite transcript database", "path", f.d.Rel, "err", err)
+			return 0
+		case !ok:
+			// Rows deleted at the end, renumbered, or a large batch: read it all.
+			f.hint = false
+			return d.pollDB(ctx, f, true)
+		case len(s) == 0:
+			f.mark = next
+			return 0
+		}
+		sessions, mark = s, next
 	}
 	var out []ledger.Body
-	n, err := f.db.Read(ctx, func(s string) int64 {
+	after := func(s string) int64 {
 		if v, ok := f.last[s]; ok {
 			return v
 		}
 		return math.MinInt64
-	}, func(r sqlitesource.Row) error {
+	}
+	row := func(r sqlitesource.Row) error {
 		f.last[r.Session] = r.Seq
 		feed := f.feeds[r.Session]
 		if feed == nil {
@@ -65,8 +133,12 @@ func (d *Daemon) pollDB(ctx context.Context, f *followedDB) int {
 				holder = &followed{file: file}
 				f.fol[r.Session] = holder
 			}
-			feed = scan.NewFeeder(file, d.cfg.MaxLine, func(agent, name string) *correlate.Session {
-				return d.session(holder, agent, name)
+			// The session is the row's session_id, whatever a header event says
+			// (or without one): `scan` names it so, and the ledger's identity of an
+			// exec must not depend on which of the two read it.
+			session := r.Session
+			feed = scan.NewFeeder(file, d.cfg.MaxLine, func(agent, _ string) *correlate.Session {
+				return d.session(holder, agent, session)
 			})
 			f.feeds[r.Session] = feed
 		}
@@ -80,21 +152,39 @@ func (d *Daemon) pollDB(ctx context.Context, f *followedDB) int {
 			out = out[:0]
 		}
 		return nil
-	}, func(session string, seq int64, err error) {
+	}
+	bad := func(session string, seq int64, err error) {
 		d.problems++
 		d.log.Warn("unreadable SQLite transcript event", "path", f.d.Rel, "session", session, "seq", seq, "err", err)
-	})
-	if err != nil && ctx.Err() == nil {
-		d.log.Warn("cannot read the SQLite transcript database", "path", f.d.Rel, "err", err)
+	}
+	var n int
+	var err error
+	if full {
+		n, err = f.db.Read(ctx, after, row, bad)
+	} else {
+		n, err = f.db.ReadSessions(ctx, sessions, after, row, bad)
+	}
+	if err != nil {
+		if ctx.Err() == nil {
+			d.log.Warn("cannot read the SQLite transcript database", "path", f.d.Rel, "err", err)
+		}
+		f.read = false // read everything again next time
+	} else {
+		f.mark = mark
+		f.read = f.read || full
 	}
 	d.admit(out)
 	return n
 }
 
-func (d *Daemon) pollDBs(ctx context.Context) int {
+// pollDBs polls every database (full: entering every session), or with dirty
+// only those a file event named.
+func (d *Daemon) pollDBs(ctx context.Context, full, dirty bool) int {
 	n := 0
 	for _, f := range d.dbs {
-		n += d.pollDB(ctx, f)
+		if !dirty || f.dirty {
+			n += d.pollDB(ctx, f, full)
+		}
 	}
 	return n
 }

@@ -216,7 +216,8 @@ func TestMetrics(t *testing.T) {
 	healthy.Store(true)
 	status := func() server.StatusInfo {
 		calls.Add(1)
-		st := server.StatusInfo{Healthy: healthy.Load(), Ready: true, Files: 7, LagBytes: 1234, Problems: 5}
+		st := server.StatusInfo{Healthy: healthy.Load(), Ready: true, Files: 7, LagBytes: 1234, Problems: 5,
+			Warnings: []string{"agent idle (agents/idle) has no readable transcripts (neither JSONL nor SQLite): nothing of it is audited"}}
 		if !st.Healthy {
 			st.Error = "write ledger: no space left on device"
 		}
@@ -292,6 +293,7 @@ func TestMetrics(t *testing.T) {
 		{"clawtrail_last_record_timestamp_seconds", nil, float64(time.Date(2026, 9, 15, 11, 0, 0, 0, time.UTC).Unix())},
 		{"clawtrail_ledger_chain_intact", nil, 1},
 		{"clawtrail_index_records", nil, 15},
+		{"clawtrail_source_warnings", nil, 1},
 	} {
 		if got := value(c.name, c.labels...); got != c.want {
 			t.Errorf("%s%v = %v, want %v", c.name, c.labels, got, c.want)

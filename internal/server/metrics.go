@@ -17,7 +17,7 @@ type ledgerCollector struct {
 	s *Server
 
 	records, sourceFiles, sourceLag, parseErrors, ledgerBytes, writeErrors, lastRecord *prometheus.Desc
-	providerErrors, findings, chainIntact, indexRows                                   *prometheus.Desc
+	providerErrors, findings, chainIntact, indexRows, sourceWarnings                   *prometheus.Desc
 }
 
 func newLedgerCollector(s *Server) *ledgerCollector {
@@ -36,13 +36,14 @@ func newLedgerCollector(s *Server) *ledgerCollector {
 		findings:       d("findings_total", "Findings on executions, by rule and severity.", "rule", "severity"),
 		chainIntact:    d("ledger_chain_intact", "1 while the hash chain verifies so far, 0 once a problem is found."),
 		indexRows:      d("index_records", "Records held in the web view's in-memory index."),
+		sourceWarnings: d("source_warnings", "Sources found but not audited: agent directories with no readable transcripts, transcript databases that do not open (listed by /readyz)."),
 	}
 }
 
 // Describe implements prometheus.Collector.
 func (c *ledgerCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{c.records, c.sourceFiles, c.sourceLag, c.parseErrors, c.ledgerBytes, c.writeErrors,
-		c.lastRecord, c.providerErrors, c.findings, c.chainIntact, c.indexRows} {
+		c.lastRecord, c.providerErrors, c.findings, c.chainIntact, c.indexRows, c.sourceWarnings} {
 		ch <- d
 	}
 }
@@ -93,6 +94,7 @@ func (c *ledgerCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(c.sourceFiles, prometheus.GaugeValue, float64(st.Files))
 		ch <- prometheus.MustNewConstMetric(c.sourceLag, prometheus.GaugeValue, float64(st.LagBytes))
 		ch <- prometheus.MustNewConstMetric(c.parseErrors, prometheus.CounterValue, float64(st.Problems))
+		ch <- prometheus.MustNewConstMetric(c.sourceWarnings, prometheus.GaugeValue, float64(len(st.Warnings)))
 	}
 }
 

@@ -33,6 +33,20 @@ type StatusInfo struct {
 	Records    int64     `json:"records"`         // records in the ledger
 	LastRecord time.Time `json:"last_record,omitzero"`
 	Problems   int64     `json:"problems"` // transcript lines skipped as unreadable
+	// Agents is the storage era found for every agent directory.
+	Agents []AgentInfo `json:"agents,omitempty"`
+	// Warnings name sources found but not audited (an agent directory with no
+	// readable transcripts, a transcript database that does not open). They do
+	// not make the daemon unready: readiness is being caught up with what can be
+	// read, and an agent before its first session has nothing to read yet.
+	Warnings []string `json:"warnings,omitempty"`
+}
+
+// AgentInfo is the storage era of one agent directory: jsonl, sqlite, both or none.
+type AgentInfo struct {
+	Agent string `json:"agent"`
+	Dir   string `json:"dir"`
+	Era   string `json:"era"`
 }
 
 // Config configures a Server.

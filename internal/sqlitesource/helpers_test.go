@@ -9,40 +9,14 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/klauspost/compress/zstd"
+	"github.com/clawtrail/clawtrail/internal/sqlitesource/sqlitetest"
 )
 
-// The schemas below are what the tests create: the table as OpenClaw 2026.8.1
-// creates it (reference §1.1), and this package's best reading of schema 23
-// (2026.9.6): event_json nullable, event_zstd BLOB, exactly one of them set.
-// The real schema-23 DDL is unverified.
+// The schemas the tests create (see sqlitetest).
 const (
-	ddlSessionWindows = `CREATE TABLE session_windows(
-	session_id TEXT NOT NULL PRIMARY KEY,
-	created_at INTEGER NOT NULL
-) STRICT;`
-
-	ddlSchema8 = ddlSessionWindows + `
-CREATE TABLE transcript_events(
-	session_id TEXT NOT NULL REFERENCES session_windows(session_id) ON DELETE CASCADE,
-	seq INTEGER NOT NULL,
-	event_json TEXT NOT NULL,
-	created_at INTEGER NOT NULL,
-	PRIMARY KEY(session_id, seq)
-) STRICT;
-PRAGMA user_version = 8;`
-
-	ddlSchema23 = ddlSessionWindows + `
-CREATE TABLE transcript_events(
-	session_id TEXT NOT NULL REFERENCES session_windows(session_id) ON DELETE CASCADE,
-	seq INTEGER NOT NULL,
-	event_json TEXT,
-	created_at INTEGER NOT NULL,
-	event_zstd BLOB,
-	PRIMARY KEY(session_id, seq),
-	CHECK ((event_json IS NULL) <> (event_zstd IS NULL))
-) STRICT;
-PRAGMA user_version = 23;`
+	ddlSessionWindows = sqlitetest.DDLSessionWindows
+	ddlSchema8        = sqlitetest.DDLSchema8
+	ddlSchema23       = sqlitetest.DDLSchema23
 )
 
 // openWriter opens a database read-write in WAL mode, as OpenClaw's gateway
@@ -58,13 +32,7 @@ func openWriter(t testing.TB, path string, busyMS int) *sql.DB {
 }
 
 func openWriterDB(path string, busyMS int) (*sql.DB, error) {
-	dsn := fmt.Sprintf("file:%s?_pragma=busy_timeout(%d)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate", uriPath(path), busyMS)
-	db, err := sql.Open("sqlite", dsn)
-	if err != nil {
-		return nil, err
-	}
-	db.SetMaxOpenConns(1)
-	return db, db.Ping()
+	return sqlitetest.OpenWriter(path, busyMS)
 }
 
 func mustExec(t testing.TB, db *sql.DB, q string, args ...any) {
@@ -74,15 +42,7 @@ func mustExec(t testing.TB, db *sql.DB, q string, args ...any) {
 	}
 }
 
-var testEncoder = func() *zstd.Encoder {
-	e, err := zstd.NewWriter(nil, zstd.WithEncoderConcurrency(1))
-	if err != nil {
-		panic(err)
-	}
-	return e
-}()
-
-func compress(b []byte) []byte { return testEncoder.EncodeAll(b, nil) }
+func compress(b []byte) []byte { return sqlitetest.Compress(b) }
 
 // insertRows writes rows seq from..to of a session in one transaction, the
 // session window first; zstdOdd stores odd seqs in event_zstd.

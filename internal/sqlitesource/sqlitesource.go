@@ -31,6 +31,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -89,6 +90,11 @@ type DB struct {
 	// txTrace, for benchmarks, is called on the goroutine of each Read
 	// statement as it starts; what it returns is called with its duration.
 	txTrace func() func(wall time.Duration)
+
+	schemaMu      sync.Mutex
+	schema        Schema // as of schemaVersion, for ReadSessions
+	schemaVersion int64
+	schemaOK      bool
 
 	stats struct {
 		statements atomic.Int64
