@@ -878,7 +878,9 @@ func (d *Daemon) savePositions(force bool) {
 	deadline := now.Add(-d.cfg.NoResultAfter)
 	for _, ls := range d.sessions {
 		ls.s.Holds(deadline, func(p event.Position) {
-			if cur, ok := held[p.Path]; !ok || p.Offset < cur.Offset {
+			// Offsets order lines in a file; a database session's events have
+			// offset 0 and their seq as line.
+			if cur, ok := held[p.Path]; !ok || p.Offset < cur.Offset || p.Offset == cur.Offset && p.Line < cur.Line {
 				held[p.Path] = p
 			}
 		})
@@ -895,7 +897,11 @@ func (d *Daemon) savePositions(force bool) {
 	for _, id := range d.finished {
 		out = append(out, position{ID: id, Done: true})
 	}
-	if err := savePositions(d.positionsPath(), out); err != nil {
+	var dbs []dbPosition
+	for _, f := range d.dbs {
+		dbs = append(dbs, f.position(held))
+	}
+	if err := savePositions(d.positionsPath(), out, dbs); err != nil {
 		d.log.Warn("positions hint not saved (a restart will read more)", "err", err)
 		return
 	}

@@ -4,11 +4,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"slices"
 	"strings"
 
 	"github.com/clawtrail/clawtrail/internal/atomicfile"
+	"github.com/clawtrail/clawtrail/internal/sqlitesource"
 	"github.com/clawtrail/clawtrail/internal/tail"
 )
 
@@ -30,8 +32,19 @@ type position struct {
 }
 
 type positionsFile struct {
-	V     int        `json:"v"`
-	Files []position `json:"files"`
+	V     int          `json:"v"`
+	Files []position   `json:"files"`
+	DBs   []dbPosition `json:"dbs,omitempty"`
+}
+
+// dbPosition is where reading a transcript database may resume: per session, the
+// last seq whose events need not be read again (pulled back, like a file's, to
+// before the oldest call still waiting for its result).
+type dbPosition struct {
+	Path     string           `json:"path"`
+	Dev      uint64           `json:"dev"`
+	Ino      uint64           `json:"ino"`
+	Sessions map[string]int64 `json:"sessions"`
 }
 
 // positions is only a hint, written after the ledger is durable: if it is lost,
@@ -41,10 +54,11 @@ type positions struct {
 	byPath map[string]position
 	byIno  map[[2]uint64]position
 	used   map[[2]uint64]bool // hints a file found at start took up
+	dbs    map[string]dbPosition
 }
 
 func loadPositions(path string) (*positions, error) {
-	p := &positions{byPath: map[string]position{}, byIno: map[[2]uint64]position{}, used: map[[2]uint64]bool{}}
+	p := &positions{byPath: map[string]position{}, byIno: map[[2]uint64]position{}, used: map[[2]uint64]bool{}, dbs: map[string]dbPosition{}}
 	data, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return p, nil
@@ -60,7 +74,20 @@ func loadPositions(path string) (*positions, error) {
 		p.byPath[f.Path] = f
 		p.byIno[[2]uint64{f.ID.Dev, f.ID.Ino}] = f
 	}
+	for _, db := range pf.DBs {
+		p.dbs[db.Path] = db
+	}
 	return p, nil
+}
+
+// dbLast is where each session of the database at path may resume: the hint's, if
+// it is the same file (a replaced database is read anew), else nothing.
+func (p *positions) dbLast(path string, id sqlitesource.FileID) map[string]int64 {
+	last := map[string]int64{}
+	if h, ok := p.dbs[path]; ok && h.Dev == id.Dev && h.Ino == id.Ino {
+		maps.Copy(last, h.Sessions)
+	}
+	return last
 }
 
 // lookup finds the hint for a file by path, or by identity when it was renamed (into
@@ -89,8 +116,8 @@ func (p *positions) vanished() []position {
 	return out
 }
 
-func savePositions(path string, files []position) error {
-	data, err := json.Marshal(positionsFile{V: positionsVersion, Files: files})
+func savePositions(path string, files []position, dbs []dbPosition) error {
+	data, err := json.Marshal(positionsFile{V: positionsVersion, Files: files, DBs: dbs})
 	if err != nil {
 		return err
 	}

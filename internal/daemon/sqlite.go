@@ -6,14 +6,16 @@ import (
 	"time"
 
 	"github.com/clawtrail/clawtrail/internal/correlate"
+	"github.com/clawtrail/clawtrail/internal/event"
 	"github.com/clawtrail/clawtrail/internal/ledger"
 	"github.com/clawtrail/clawtrail/internal/scan"
 	"github.com/clawtrail/clawtrail/internal/sqlitesource"
 )
 
 // followedDB is an agent's SQLite-era transcript database (OpenClaw 2026.8+), polled
-// for rows past the last seq read in each session. After a restart every row is read
-// again and the ledger's index drops what it holds.
+// for rows past the last seq read in each session. A restart resumes from the
+// positions hint (positions.go); without one every row is read again and the ledger's
+// index drops what it holds.
 type followedDB struct {
 	d     scan.Database
 	db    *sqlitesource.DB
@@ -46,6 +48,20 @@ func (d *Daemon) pollRecheck(ctx context.Context, last bool) {
 	}
 }
 
+// position is the database's entry in the positions hint: the last seq read in each
+// session, pulled back before the oldest call there still waiting for its result
+// (held: the earliest such event per source path).
+func (f *followedDB) position(held map[string]event.Position) dbPosition {
+	sessions := make(map[string]int64, len(f.last))
+	for s, seq := range f.last {
+		if h, ok := held[f.d.Rel+"#"+s]; ok && h.Line-1 < seq {
+			seq = h.Line - 1
+		}
+		sessions[s] = seq
+	}
+	return dbPosition{Path: f.d.Path, Dev: f.id.Dev, Ino: f.id.Ino, Sessions: sessions}
+}
+
 func (d *Daemon) followDB(sd scan.Database) {
 	db, err := sqlitesource.Open(sd.Path)
 	if err != nil {
@@ -58,7 +74,7 @@ func (d *Daemon) followDB(sd scan.Database) {
 	}
 	delete(d.dbErrors, sd.Path)
 	id, _ := sqlitesource.Identity(sd.Path)
-	d.dbs[sd.Path] = &followedDB{d: sd, db: db, id: id, last: map[string]int64{}, feeds: map[string]*scan.Feeder{}, fol: map[string]*followed{}}
+	d.dbs[sd.Path] = &followedDB{d: sd, db: db, id: id, last: d.hints.dbLast(sd.Path, id), feeds: map[string]*scan.Feeder{}, fol: map[string]*followed{}}
 	d.log.Info("following SQLite transcripts", "agent", sd.Agent, "path", sd.Rel)
 }
 

@@ -155,3 +155,27 @@ func TestSQLiteCommitSeenWithoutTheSweep(t *testing.T) {
 		}
 	}
 }
+
+// A restart resumes each database session after the last event read (the positions
+// hint), pulled back to a call still waiting for its result: rows already audited are
+// not read again, and a result committed while the daemon was down still lands.
+func TestSQLiteRestartResumesFromPositions(t *testing.T) {
+	e := newEnv(t)
+	db := e.agentDB("main")
+	insertEvents(t, db, "s1", 1, header("s1"), call("a1", "c1", "ls", t0), result("r1", "c1", 0), call("a2", "c2", "make", t0))
+	insertEvents(t, db, "s2", 1, header("s2"), call("b1", "d1", "id", t0), result("b2", "d1", 0))
+	e.start()
+	e.waitExecs("s1/c1:succeeded s2/d1:succeeded")
+	e.stop()
+	// While down: the pending call's result lands, and an event already audited is
+	// spoiled. Read again, it would count as a problem; resumed past, it is not read.
+	insertEvents(t, db, "s1", 5, result("r2", "c2", 2))
+	if _, err := db.Exec(`UPDATE transcript_events SET event_json = '{"type":"message","id":"b2","message":{' WHERE session_id = 's2' AND seq = 3`); err != nil {
+		t.Fatal(err)
+	}
+	e.start()
+	e.waitExecs("s1/c1:succeeded s1/c2:nonzero_exit s2/d1:succeeded")
+	if p := e.d.Status().Problems; p != 0 {
+		t.Fatalf("%d problems after the restart: events already audited were read again", p)
+	}
+}
