@@ -13,10 +13,15 @@ import (
 // reader. Each wake-up of the blocked reader thread costs far more than the
 // filter (80-200 µs of CPU on a busy VM against well under a microsecond).
 //
-// Passed: exec events, exits of processes (pid == tgid; not of threads), the
-// connector's acks (PROC_EVENT_NONE), and our own flush markers. Dropped: fork
-// events (the parent is read from /proc/<pid>/stat at exec instead), exits of
-// threads, and uid/gid/sid/ptrace/comm/coredump events.
+// Passed: exec events, forks and exits of processes (child pid == tgid,
+// pid == tgid), the connector's acks (PROC_EVENT_NONE), and our own flush
+// markers. Dropped: forks and exits of threads — a threaded runtime (node,
+// a JVM, Go) makes two events per thread it starts and ends — and
+// uid/gid/sid/ptrace/comm/coredump events.
+//
+// Forks of processes could be dropped too (the parent is in /proc/<pid>/stat
+// at exec; readProc reads it when no fork was seen). Measured, that saved
+// ~20 µs per exec but left more execs unread: see docs/benchmarks.md.
 //
 // Dropping events in the kernel makes gaps in the connector's per-CPU
 // sequence numbers, which can then no longer count lost events; the socket's
@@ -31,7 +36,9 @@ const (
 	offEvData  = offWhat + evHdrLen  // proc_event.event_data
 	offExitPID = offEvData + 0       // exit.process_pid
 	offExitTID = offEvData + 4       // exit.process_tgid
-	minEvLen   = offEvData + 8       // shortest message the program reads
+	offForkPID = offEvData + 8       // fork.child_pid
+	offForkTID = offEvData + 12      // fork.child_tgid
+	minEvLen   = offEvData + 16      // shortest message the program reads
 	bpfAccept  = 0xffffffff          // keep the whole message
 	soMeminfo  = 55                  // SO_MEMINFO
 	skMemDrops = 8                   // SK_MEMINFO_DROPS
@@ -61,23 +68,28 @@ func filterProgram() []syscall.SockFilter {
 		ret  = syscall.BPF_RET | syscall.BPF_K
 	)
 	// Jump offsets are relative to the next instruction; the labels are the
-	// last instructions: 13 = drop, 14 = accept.
+	// last instructions: 18 = drop, 19 = accept.
 	prog := []syscall.SockFilter{
 		/* 0 */ {Code: ld | syscall.BPF_H, K: offNlType},
-		/* 1 */ {Code: jeq, K: be16(markerType), Jt: 12, Jf: 0}, // our marker -> accept
-		/* 2 */ {Code: jeq, K: be16(syscall.NLMSG_DONE), Jt: 0, Jf: 10}, // not a connector message -> drop
+		/* 1 */ {Code: jeq, K: be16(markerType), Jt: 17, Jf: 0}, // our marker -> accept
+		/* 2 */ {Code: jeq, K: be16(syscall.NLMSG_DONE), Jt: 0, Jf: 15}, // not a connector message -> drop
 		/* 3 */ {Code: syscall.BPF_LD | syscall.BPF_W | syscall.BPF_LEN},
-		/* 4 */ {Code: syscall.BPF_JMP | syscall.BPF_JGE | syscall.BPF_K, K: minEvLen, Jt: 0, Jf: 8}, // too short -> drop
+		/* 4 */ {Code: syscall.BPF_JMP | syscall.BPF_JGE | syscall.BPF_K, K: minEvLen, Jt: 0, Jf: 13}, // too short -> drop
 		/* 5 */ {Code: ld | syscall.BPF_W, K: offWhat},
-		/* 6 */ {Code: jeq, K: be32(evExec), Jt: 7, Jf: 0}, // exec -> accept
-		/* 7 */ {Code: jeq, K: be32(evNone), Jt: 6, Jf: 0}, // ack -> accept
-		/* 8 */ {Code: jeq, K: be32(evExit), Jt: 0, Jf: 4}, // anything else -> drop
+		/* 6 */ {Code: jeq, K: be32(evExec), Jt: 12, Jf: 0}, // exec -> accept
+		/* 7 */ {Code: jeq, K: be32(evNone), Jt: 11, Jf: 0}, // ack -> accept
+		/* 8 */ {Code: jeq, K: be32(evExit), Jt: 0, Jf: 4}, // not an exit -> 13
 		/* 9 */ {Code: ld | syscall.BPF_W, K: offExitPID},
 		/* 10 */ {Code: syscall.BPF_MISC | syscall.BPF_TAX},
 		/* 11 */ {Code: ld | syscall.BPF_W, K: offExitTID},
-		/* 12 */ {Code: jeqX, Jt: 1, Jf: 0}, // pid == tgid: a process -> accept
-		/* 13 */ {Code: ret, K: 0},
-		/* 14 */ {Code: ret, K: bpfAccept},
+		/* 12 */ {Code: jeqX, Jt: 6, Jf: 5}, // pid == tgid: a process -> accept
+		/* 13 */ {Code: jeq, K: be32(evFork), Jt: 0, Jf: 4}, // anything else -> drop
+		/* 14 */ {Code: ld | syscall.BPF_W, K: offForkPID},
+		/* 15 */ {Code: syscall.BPF_MISC | syscall.BPF_TAX},
+		/* 16 */ {Code: ld | syscall.BPF_W, K: offForkTID},
+		/* 17 */ {Code: jeqX, Jt: 1, Jf: 0}, // child pid == tgid: a new process -> accept
+		/* 18 */ {Code: ret, K: 0},
+		/* 19 */ {Code: ret, K: bpfAccept},
 	}
 	return prog
 }

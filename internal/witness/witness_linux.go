@@ -47,23 +47,10 @@ const (
 	// maxCmdline caps the command line kept per exec; longer ones keep a
 	// prefix and are compared as a prefix.
 	maxCmdline = 128 << 10
-	// pollTimeout is how long a blocking recv waits, when nothing has
-	// happened for a while, before the reader looks at ctx again. Close does
-	// not wait for it: it wakes the reader with a message.
-	pollTimeout = time.Second
-	// busyTimeout replaces pollTimeout while events arrive (until busyFor
-	// without one). It is just under the 10 ms after which the Go runtime
-	// takes the P from a thread blocked in a syscall: once it has, the
-	// thread's next return from the syscall wakes the runtime's monitor
-	// thread (sysmon), which then polls every 20 µs for a millisecond or so
-	// — on this VM that cost more CPU than the reader itself. Blocking for
-	// less than 10 ms at a time keeps sysmon at its slowest pace.
-	busyTimeout = 9 * time.Millisecond
-	// ackPoll is the read timeout while waiting for the subscription's ack.
-	ackPoll = 100 * time.Millisecond
-	busyFor = time.Second
-	// yieldEvery: see reader.yield.
-	yieldEvery = 8 * time.Millisecond
+	// pollTimeout is how long a blocking recv waits before the reader looks at
+	// ctx again: it bounds how long a cancelled ctx takes to stop the reader.
+	// Close does not wait for it: it wakes the reader with a message.
+	pollTimeout = 100 * time.Millisecond
 	// readerNice is the reader thread's nice value (needs CAP_SYS_NICE; without
 	// it the thread keeps the default).
 	readerNice = -10
@@ -175,10 +162,6 @@ type reader struct {
 	lossAt   int64
 	lastWall int64 // wall time of the last event processed
 
-	busy      bool  // the socket's timeout is busyTimeout
-	activeAt  int64 // monotonic time (ns) of the last message read while busy
-	yieldedAt int64 // monotonic time (ns) of the last runtime.Gosched
-
 	containers map[string]string // interned container ids
 }
 
@@ -219,14 +202,7 @@ func run(ctx context.Context, w *Witness, opt testOptions, ready chan<- error) {
 		if r.congested {
 			flags = syscall.MSG_DONTWAIT // to see when the queue is empty
 		}
-		if r.busy && !r.congested {
-			// Before blocking, not between reading an exec and reading /proc.
-			r.yield()
-		}
 		n, from, err := r.recv(flags) // blocks for at most pollTimeout
-		if err == nil {
-			r.active()
-		}
 		switch {
 		case err == nil && from == 0:
 			r.handle(r.buf[:n])
@@ -272,10 +248,6 @@ func run(ctx context.Context, w *Witness, opt testOptions, ready chan<- error) {
 			w.mu.Unlock()
 		case err == syscall.EAGAIN || err == syscall.EINTR:
 			// Timeout: look at ctx again.
-			if r.busy && nanotime()-r.activeAt > int64(busyFor) {
-				r.setTimeout(pollTimeout)
-				r.busy = false
-			}
 		default:
 			w.log.Error("kernel witness stopped: reading the process connector failed", "err", err)
 			r.shutdown()
@@ -407,7 +379,7 @@ func subscribe(w *Witness, opt testOptions) (*reader, error) {
 		r.filtered = true
 		r.drops, _ = socketDrops(fd)
 	}
-	tv := syscall.NsecToTimeval(int64(ackPoll))
+	tv := syscall.NsecToTimeval(int64(pollTimeout))
 	if err := syscall.SetsockoptTimeval(fd, syscall.SOL_SOCKET, syscall.SO_RCVTIMEO, &tv); err != nil {
 		syscall.Close(fd)
 		return nil, fmt.Errorf("%w: SO_RCVTIMEO: %v", ErrUnavailable, err)
@@ -438,7 +410,6 @@ func subscribe(w *Witness, opt testOptions) (*reader, error) {
 		syscall.Close(fd)
 		return nil, err
 	}
-	r.setTimeout(pollTimeout)
 	now := time.Now().UnixNano()
 	w.mu.Lock()
 	w.started, w.horizon = now, now
@@ -507,40 +478,6 @@ func (r *reader) recv(flags int) (n int, from uint32, err error) {
 	}
 	return n, nl.Pid, nil
 }
-
-// active notes that a message arrived, switching to the short timeout.
-func (r *reader) active() {
-	if !r.busy {
-		r.setTimeout(busyTimeout)
-		r.busy = true
-	}
-	r.activeAt = nanotime()
-}
-
-// yield lets the Go scheduler reschedule the reader every yieldEvery while
-// busy. The runtime's monitor (sysmon) takes the P of a goroutine that has
-// not been rescheduled for 10 ms; the reader, forever in recv on its own
-// thread, is such a goroutine. Each time it does, sysmon goes back to
-// polling every 20 µs for a millisecond or more, and when no P is left busy
-// it sleeps until the reader's next return from recv wakes it: on this VM
-// that cost ~1,500 thread wake-ups a second at 500 execs/s, a third of the
-// witness's CPU. A Gosched of a locked goroutine costs two thread switches.
-func (r *reader) yield() {
-	if now := nanotime(); now-r.yieldedAt >= int64(yieldEvery) {
-		runtime.Gosched()
-		r.yieldedAt = nanotime()
-	}
-}
-
-func (r *reader) setTimeout(d time.Duration) {
-	tv := syscall.NsecToTimeval(int64(d))
-	_ = syscall.SetsockoptTimeval(r.fd, syscall.SOL_SOCKET, syscall.SO_RCVTIMEO, &tv)
-}
-
-// nanotime is a monotonic clock in ns (through the vDSO, no syscall).
-func nanotime() int64 { return int64(time.Since(monoBase)) }
-
-var monoBase = time.Now()
 
 // shutdown unsubscribes and closes. IGNORE matters: on kernels that count
 // listeners per subscription rather than per socket, a socket closed while
@@ -901,7 +838,9 @@ func readlinkat(dfd int, name *byte, buf []byte) (int, error) {
 	return int(n), nil
 }
 
-// readAt reads a small /proc file in one go (proc files are generated whole).
+// readAt reads a small /proc file in one go. The files it reads (cmdline,
+// stat, cgroup) are generated whole on the first read, so a read that does
+// not fill the buffer has everything: no second read to see the end.
 func readAt(dfd int, name *byte, buf []byte) (int, bool) {
 	fd, err := openat(dfd, name, syscall.O_RDONLY)
 	if err != nil {
@@ -917,10 +856,10 @@ func readAt(dfd int, name *byte, buf []byte) (int, bool) {
 		if err != nil {
 			return 0, false
 		}
-		if m == 0 {
+		n += m
+		if m == 0 || n < len(buf) {
 			break
 		}
-		n += m
 	}
 	return n, true
 }
