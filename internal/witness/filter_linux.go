@@ -20,8 +20,9 @@ import (
 // uid/gid/sid/ptrace/comm/coredump events.
 //
 // Forks of processes could be dropped too (the parent is in /proc/<pid>/stat
-// at exec; readProc reads it when no fork was seen). Measured, that saved
-// ~20 µs per exec but left more execs unread: see docs/benchmarks.md.
+// at exec; readProc reads it when no fork was seen). Measured, that saved no
+// CPU (a process's fork and exec are usually read in one wake-up) and costs a
+// stat read per exec: see docs/benchmarks.md.
 //
 // Dropping events in the kernel makes gaps in the connector's per-CPU
 // sequence numbers, which can then no longer count lost events; the socket's

@@ -208,7 +208,7 @@ type Witness struct {
 	received, execs, exits, lost, overruns, unread, evicted, late, edge atomic.Uint64
 	lastLoss                                                            atomic.Int64
 	// unused counts delivered events the witness has no use for (forks and
-	// thread exits, other kinds): zero while the socket filter is attached.
+	// exits of threads, other kinds): zero while the socket filter is attached.
 	unused atomic.Uint64
 
 	cancel    func()

@@ -143,9 +143,9 @@ type reader struct {
 	acked    bool
 	ackErr   syscall.Errno
 
-	// filtered: the socket filter is attached (filter_linux.go): forks and
-	// thread exits never arrive, and the connector's sequence numbers have
-	// gaps for them, so losses are counted from the socket's drop counter
+	// filtered: the socket filter is attached (filter_linux.go): thread forks
+	// and exits and unused kinds never arrive, and the connector's sequence
+	// numbers have gaps for them, so losses are counted from the socket's drop counter
 	// (drops, its last value) rather than from sequence gaps.
 	filtered bool
 	drops    uint32
