@@ -166,6 +166,8 @@ type proc struct {
 	cwdOK     bool
 	truncated bool // cmdline longer than maxCmdline; only a prefix is kept
 	life      *life
+	start     uint64 // start time in clock ticks since boot (/proc/<pid>/stat), 0 = not read
+	lossGen   uint32 // the reader's loss episode count when the record was made
 }
 
 func (p *proc) size() int { return len(p.cmdline) + len(p.cwd) + 160 }
@@ -199,9 +201,15 @@ type Witness struct {
 	// queued before need (Unix ns), or until deadline; false if it could not
 	// tell.
 	flush func(need int64, deadline time.Time) bool
+	// poke wakes the reader so that it sees Close without waiting for its
+	// read timeout.
+	poke func()
 
 	received, execs, exits, lost, overruns, unread, evicted, late, edge atomic.Uint64
 	lastLoss                                                            atomic.Int64
+	// unused counts delivered events the witness has no use for (forks and
+	// exits of threads, other kinds): zero while the socket filter is attached.
+	unused atomic.Uint64
 
 	cancel    func()
 	done      chan struct{}
@@ -239,7 +247,12 @@ func (w *Witness) Close() error {
 	if w == nil || w.done == nil {
 		return nil
 	}
-	w.closeOnce.Do(w.cancel)
+	w.closeOnce.Do(func() {
+		w.cancel()
+		if w.poke != nil {
+			w.poke()
+		}
+	})
 	<-w.done
 	return nil
 }

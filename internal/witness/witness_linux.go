@@ -47,8 +47,9 @@ const (
 	// maxCmdline caps the command line kept per exec; longer ones keep a
 	// prefix and are compared as a prefix.
 	maxCmdline = 128 << 10
-	// pollTimeout is how long a blocking recv waits before the reader looks
-	// at ctx again; it bounds how long Close takes.
+	// pollTimeout is how long a blocking recv waits before the reader looks at
+	// ctx again: it bounds how long a cancelled ctx takes to stop the reader.
+	// Close does not wait for it: it wakes the reader with a message.
 	pollTimeout = 100 * time.Millisecond
 	// readerNice is the reader thread's nice value (needs CAP_SYS_NICE; without
 	// it the thread keeps the default).
@@ -142,6 +143,21 @@ type reader struct {
 	acked    bool
 	ackErr   syscall.Errno
 
+	// filtered: the socket filter is attached (filter_linux.go): thread forks
+	// and exits and unused kinds never arrive, and the connector's sequence
+	// numbers have gaps for them, so losses are counted from the socket's drop counter
+	// (drops, its last value) rather than from sequence gaps.
+	filtered bool
+	drops    uint32
+	// congested: the kernel reported an overrun (ENOBUFS) and has been
+	// dropping events since about congFrom; it stops once the reader has
+	// emptied the queue, which a non-blocking read then shows.
+	congested bool
+	congFrom  int64
+	// lossGen counts loss episodes. A record made before the latest one may
+	// have lost its exit event, so its pid may since have been reused.
+	lossGen uint32
+
 	lossy    bool
 	lossAt   int64
 	lastWall int64 // wall time of the last event processed
@@ -182,7 +198,11 @@ func run(ctx context.Context, w *Witness, opt testOptions, ready chan<- error) {
 	ready <- nil
 
 	for ctx.Err() == nil {
-		n, from, err := r.recv() // blocks for at most pollTimeout
+		flags := 0
+		if r.congested {
+			flags = syscall.MSG_DONTWAIT // to see when the queue is empty
+		}
+		n, from, err := r.recv(flags) // blocks for at most pollTimeout
 		switch {
 		case err == nil && from == 0:
 			r.handle(r.buf[:n])
@@ -192,15 +212,40 @@ func run(ctx context.Context, w *Witness, opt testOptions, ready chan<- error) {
 			// Neither the kernel nor us: a forged event from another
 			// privileged process. Ignored.
 		case err == syscall.ENOBUFS:
-			// The kernel found our receive buffer full and dropped events. The
-			// sequence gaps say how many and when; until the next event arrives,
-			// mark everything since the last one as uncertain.
+			// The kernel found our receive buffer full and dropped events.
+			// Unfiltered, the sequence gaps say how many and when; until the
+			// next event arrives, mark everything since the last one as
+			// uncertain. Filtered, the socket's drop counter says how many;
+			// the kernel drops everything from the first overrun until the
+			// queue is empty (it is marked congested), so the uncertain span
+			// runs from the last event read before this error until the
+			// reader finds the queue empty.
 			w.overruns.Add(1)
+			r.lossGen++
 			now := time.Now().UnixNano()
+			from := r.lastWall
+			if r.filtered {
+				if !r.congested {
+					r.congested, r.congFrom = true, r.lastWall
+				}
+				from = r.congFrom
+				r.countDrops()
+			}
 			w.mu.Lock()
-			w.lossLocked(r.lastWall, now)
+			w.lossLocked(from, now)
 			w.mu.Unlock()
 			r.noteLoss(now, "receive buffer overrun (ENOBUFS)")
+		case err == syscall.EAGAIN && r.congested:
+			// Queue empty: the kernel stopped dropping when the reader took
+			// the last message, before now.
+			r.congested = false
+			r.lossGen++ // records made while congested may have lost their exits too
+			r.countDrops()
+			now := time.Now().UnixNano()
+			r.lossAt = max(r.lossAt, now)
+			w.mu.Lock()
+			w.lossLocked(r.congFrom, now)
+			w.mu.Unlock()
 		case err == syscall.EAGAIN || err == syscall.EINTR:
 			// Timeout: look at ctx again.
 		default:
@@ -276,6 +321,19 @@ func (f *flusher) flush(need int64, deadline time.Time) bool {
 	}
 }
 
+// poke wakes the reader (for Close) with a message it ignores.
+func (f *flusher) poke() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.closed {
+		return
+	}
+	var b [nlHdrLen]byte
+	binary.NativeEndian.PutUint32(b[0:], uint32(len(b)))
+	binary.NativeEndian.PutUint16(b[4:], markerType)
+	_ = syscall.Sendto(f.fd, b[:], syscall.MSG_DONTWAIT, &syscall.SockaddrNetlink{Family: syscall.AF_NETLINK, Pid: f.portID})
+}
+
 // marker handles a flush marker sent by flusher.flush.
 func (r *reader) marker(b []byte) {
 	ne := binary.NativeEndian
@@ -314,6 +372,13 @@ func subscribe(w *Witness, opt testOptions) (*reader, error) {
 		_ = syscall.SetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_RCVBUF, size)
 	}
 	r.rcvbuf, _ = syscall.GetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_RCVBUF)
+	// Before bind: no unfiltered event is ever queued.
+	if err := attachFilter(fd); err != nil {
+		w.log.Warn("kernel witness: cannot attach the socket filter; reading every process event", "err", err)
+	} else {
+		r.filtered = true
+		r.drops, _ = socketDrops(fd)
+	}
 	tv := syscall.NsecToTimeval(int64(pollTimeout))
 	if err := syscall.SetsockoptTimeval(fd, syscall.SOL_SOCKET, syscall.SO_RCVTIMEO, &tv); err != nil {
 		syscall.Close(fd)
@@ -350,6 +415,7 @@ func subscribe(w *Witness, opt testOptions) (*reader, error) {
 	w.started, w.horizon = now, now
 	w.mu.Unlock()
 	w.flush = r.fl.flush
+	w.poke = r.fl.poke
 	return r, nil
 }
 
@@ -358,7 +424,7 @@ func subscribe(w *Witness, opt testOptions) (*reader, error) {
 func (r *reader) waitAck() error {
 	deadline := time.Now().Add(ackTimeout)
 	for !r.acked {
-		n, from, err := r.recv()
+		n, from, err := r.recv(0)
 		switch {
 		case err == syscall.EAGAIN || err == syscall.EINTR || err == syscall.ENOBUFS:
 			if time.Now().After(deadline) {
@@ -401,8 +467,8 @@ func (r *reader) send(op uint32, nonce uint32) error {
 
 // recv reads one datagram into r.buf and says who sent it: the kernel is
 // port 0.
-func (r *reader) recv() (n int, from uint32, err error) {
-	n, sa, err := syscall.Recvfrom(r.fd, r.buf, 0)
+func (r *reader) recv(flags int) (n int, from uint32, err error) {
+	n, sa, err := syscall.Recvfrom(r.fd, r.buf, flags)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -467,7 +533,9 @@ func (r *reader) event(seq, ack uint32, ev []byte) {
 		if !r.acked && ack == r.ackNonce+1 && len(body) >= 4 {
 			r.acked, r.ackErr = true, syscall.Errno(ne.Uint32(body))
 		}
-		r.checkSeq(cpu, seq, r.wall(ts))
+		if !r.filtered {
+			r.checkSeq(cpu, seq, r.wall(ts))
+		}
 		return
 	}
 	if d := w.testDelay.Load(); d > 0 {
@@ -476,7 +544,9 @@ func (r *reader) event(seq, ack uint32, ev []byte) {
 	w.received.Add(1)
 	wall := r.wall(ts)
 	r.lastWall = wall
-	r.checkSeq(cpu, seq, wall)
+	if !r.filtered {
+		r.checkSeq(cpu, seq, wall)
+	}
 	switch what {
 	case evFork:
 		if len(body) < 16 {
@@ -484,6 +554,7 @@ func (r *reader) event(seq, ack uint32, ev []byte) {
 		}
 		ptgid, cpid, ctgid := int32(ne.Uint32(body[4:])), int32(ne.Uint32(body[8:])), int32(ne.Uint32(body[12:]))
 		if cpid != ctgid {
+			w.unused.Add(1)
 			return // a new thread, not a process
 		}
 		r.forks.put(ctgid, ptgid)
@@ -503,6 +574,7 @@ func (r *reader) event(seq, ack uint32, ev []byte) {
 		}
 		pid, tgid, status := int32(ne.Uint32(body[0:])), int32(ne.Uint32(body[4:])), ne.Uint32(body[8:])
 		if pid != tgid {
+			w.unused.Add(1)
 			return // a thread
 		}
 		w.exits.Add(1)
@@ -513,6 +585,8 @@ func (r *reader) event(seq, ack uint32, ev []byte) {
 			delete(w.live, tgid)
 		}
 		w.mu.Unlock()
+	default:
+		w.unused.Add(1)
 	}
 	if r.lossy && wall-r.lossAt > int64(lossQuiet) {
 		r.lossy = false
@@ -536,6 +610,7 @@ func (r *reader) checkSeq(cpu, seq uint32, wall int64) {
 			return // older than one already seen: not a loss
 		}
 		if gap > 0 {
+			r.lossGen++
 			r.w.lost.Add(uint64(gap))
 			r.w.mu.Lock()
 			r.w.lossLocked(c.lastWall, wall)
@@ -544,6 +619,15 @@ func (r *reader) checkSeq(cpu, seq uint32, wall int64) {
 		}
 	}
 	c.seen, c.next, c.lastWall = true, seq+1, wall
+}
+
+// countDrops adds the events the kernel dropped at our socket since the last
+// call to the lost count.
+func (r *reader) countDrops() {
+	if d, ok := socketDrops(r.fd); ok {
+		r.w.lost.Add(uint64(d - r.drops))
+		r.drops = d
+	}
 }
 
 // noteLoss logs the first loss of an episode; the end of the episode is
@@ -573,7 +657,8 @@ func (r *reader) exec(tgid int32, wall int64) {
 		prev = nil
 	}
 	w.mu.Unlock()
-	r.readProc(p, !havePPID && prev == nil, prev)
+	prev = r.readProc(p, !havePPID, prev)
+	p.lossGen = r.lossGen
 	now := time.Now().UnixNano()
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -581,6 +666,9 @@ func (r *reader) exec(tgid int32, wall int64) {
 		p.life = prev.life
 		if p.ppid == 0 {
 			p.ppid = prev.ppid
+		}
+		if p.start == 0 {
+			p.start = prev.start
 		}
 	} else {
 		p.life = &life{}
@@ -596,7 +684,13 @@ func (r *reader) exec(tgid int32, wall int64) {
 
 // readProc reads what identifies the process, right away: a short command is
 // gone within a millisecond. All reads go through one directory fd, so they
-// all describe the same process even if the pid is reused meanwhile.
+// all describe the same process even if the pid is reused meanwhile. It
+// returns prev if this exec continues prev's life, else nil.
+//
+// prev is the latest exec of this pid whose exit was not seen. Exits are
+// never filtered, and an exit is queued before its pid can be reused, so
+// without a loss since prev was recorded prev is this process. After a loss
+// prev's exit may have been the one dropped: the start time in stat tells.
 //
 // Each read is a syscall, and syscalls are most of the witness's cost, so
 // reads that cannot tell anything new are skipped: a re-exec (prev, the same
@@ -606,13 +700,16 @@ func (r *reader) exec(tgid int32, wall int64) {
 // for a process outside the host's namespaces — container runtimes always
 // give a container its own mount namespace; and a process whose command line
 // is already gone has no namespaces left to read either.
-func (r *reader) readProc(p *proc, needPPID bool, prev *proc) {
+func (r *reader) readProc(p *proc, needPPID bool, prev *proc) *proc {
 	var pathBuf [32]byte
 	dir := strconv.AppendInt(append(pathBuf[:0], "/proc/"...), int64(p.pid), 10)
 	dir = append(dir, 0)
 	dfd, err := openat(-100 /* AT_FDCWD */, &dir[0], syscall.O_RDONLY|syscall.O_DIRECTORY)
 	if err != nil {
-		return
+		if prev != nil && prev.lossGen != r.lossGen {
+			return nil
+		}
+		return prev
 	}
 	defer syscall.Close(dfd)
 	if n, ok := readAt(dfd, pCmdline, r.cmdBuf); ok && n > 0 {
@@ -623,6 +720,22 @@ func (r *reader) readProc(p *proc, needPPID bool, prev *proc) {
 			b = b[:n-1]
 		}
 		p.cmdline, p.argvOK = string(b), len(b) > 0
+	}
+	statRead := false
+	readStat := func() {
+		statRead = true
+		if n, ok := readAt(dfd, pStat, r.cgBuf); ok {
+			var comm string
+			p.ppid, comm, p.start = parseStat(r.cgBuf[:n])
+			if !p.argvOK {
+				p.comm = comm
+			}
+		}
+	}
+	if prev != nil && prev.lossGen != r.lossGen && prev.start != 0 {
+		if readStat(); p.start != prev.start {
+			prev = nil // a new process with a reused pid
+		}
 	}
 	if n, err := readlinkat(dfd, pCwd, r.lnkBuf); err == nil {
 		p.cwd, p.cwdOK = string(r.lnkBuf[:n]), true
@@ -642,19 +755,13 @@ func (r *reader) readProc(p *proc, needPPID bool, prev *proc) {
 			}
 		}
 	}
-	if needPPID || !p.argvOK {
-		// stat outlives the command line: a zombie still has its comm, which
-		// tells Match whether this unreadable exec could be the one it seeks.
-		if n, ok := readAt(dfd, pStat, r.cgBuf); ok {
-			ppid, comm := parseStat(r.cgBuf[:n])
-			if needPPID {
-				p.ppid = ppid
-			}
-			if !p.argvOK {
-				p.comm = comm
-			}
-		}
+	// Last: stat outlives the command line, cwd and namespaces (a zombie
+	// still has its comm, which tells Match whether this unreadable exec
+	// could be the one it seeks).
+	if (prev == nil && needPPID || !p.argvOK) && !statRead {
+		readStat()
 	}
+	return prev
 }
 
 func (r *reader) intern(s string) string {
@@ -731,7 +838,9 @@ func readlinkat(dfd int, name *byte, buf []byte) (int, error) {
 	return int(n), nil
 }
 
-// readAt reads a small /proc file in one go (proc files are generated whole).
+// readAt reads a small /proc file in one go. The files it reads (cmdline,
+// stat, cgroup) are generated whole on the first read, so a read that does
+// not fill the buffer has everything: no second read to see the end.
 func readAt(dfd int, name *byte, buf []byte) (int, bool) {
 	fd, err := openat(dfd, name, syscall.O_RDONLY)
 	if err != nil {
@@ -747,10 +856,10 @@ func readAt(dfd int, name *byte, buf []byte) (int, bool) {
 		if err != nil {
 			return 0, false
 		}
-		if m == 0 {
+		n += m
+		if m == 0 || n < len(buf) {
 			break
 		}
-		n += m
 	}
 	return n, true
 }
@@ -773,31 +882,38 @@ func nsInode(b []byte) uint64 {
 }
 
 // parseStat reads the comm (field 2, in parentheses, may itself contain ")
-// ") and the ppid (field 4) of /proc/<pid>/stat.
-func parseStat(b []byte) (ppid int32, comm string) {
+// "), the ppid (field 4) and the start time (field 22, clock ticks since
+// boot) of /proc/<pid>/stat.
+func parseStat(b []byte) (ppid int32, comm string, start uint64) {
 	i := len(b) - 1
 	for i >= 0 && b[i] != ')' {
 		i--
 	}
 	open := indexByte(b, '(')
 	if i < 0 || open < 0 || open > i {
-		return 0, ""
+		return 0, "", 0
 	}
 	comm = string(b[open+1 : i])
-	f := 0
+	f := 0 // field k >= 3 follows the k-2'th space after the comm
 	for _, c := range b[i+1:] {
 		if c == ' ' {
 			f++
-			if f > 2 {
+			if f > 20 {
 				break
 			}
 			continue
 		}
-		if f == 2 && c >= '0' && c <= '9' {
+		if c < '0' || c > '9' {
+			continue
+		}
+		switch f {
+		case 2:
 			ppid = ppid*10 + int32(c-'0')
+		case 20:
+			start = start*10 + uint64(c-'0')
 		}
 	}
-	return ppid, comm
+	return ppid, comm, start
 }
 
 // readNS reads the namespace inodes of a /proc/<pid> directory.

@@ -29,6 +29,9 @@ func TestMain(m *testing.M) {
 	if spec := os.Getenv("CLAWTRAIL_WITNESS_SPAWNER"); spec != "" {
 		os.Exit(spawnerMain(spec))
 	}
+	if n := os.Getenv("CLAWTRAIL_WITNESS_THREADS"); n != "" {
+		os.Exit(threadsMain(n))
+	}
 	os.Exit(m.Run())
 }
 
@@ -749,6 +752,38 @@ func TestOverhead(t *testing.T) {
 	}
 }
 
+// TestIdleOverhead measures the witness's CPU cost on a host where nothing
+// execs: what the daemon pays most of the time.
+func TestIdleOverhead(t *testing.T) {
+	if os.Getenv("CLAWTRAIL_WITNESS_LOAD") == "" {
+		t.Skip("set CLAWTRAIL_WITNESS_LOAD=1 to measure the witness's idle CPU overhead (10 s)")
+	}
+	if testing.CoverMode() != "" || raceEnabled {
+		t.Skip("overhead is meaningless under -race or -cover")
+	}
+	const dur = 5 * time.Second
+	runtime.GC()
+	before, t0 := rusage(), time.Now()
+	time.Sleep(dur)
+	base, el0 := rusage()-before, time.Since(t0)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	w, err := Start(ctx, Config{})
+	if err != nil {
+		t.Skipf("witness unavailable: %v", err)
+	}
+	defer w.Close()
+	time.Sleep(200 * time.Millisecond)
+	runtime.GC()
+	before, t0 = rusage(), time.Now()
+	time.Sleep(dur)
+	with, el1 := rusage()-before, time.Since(t0)
+	st := w.Stats()
+	over := max(0, with-base*time.Duration(el1)/time.Duration(el0))
+	t.Logf("idle: baseline %v CPU in %v; with witness %v CPU in %v (%d execs on the host meanwhile): witness %.2f%% of one core",
+		base, el0.Round(time.Millisecond), with, el1.Round(time.Millisecond), st.Execs, 100*over.Seconds()/el1.Seconds())
+}
+
 func rusage() time.Duration {
 	var ru syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
@@ -762,11 +797,11 @@ func TestProcParsers(t *testing.T) {
 	if got := nsInode([]byte("garbage")); got != 0 {
 		t.Errorf("nsInode(garbage) = %d", got)
 	}
-	if ppid, comm := parseStat([]byte("123 (a) b) c) S 77 123 123 0 -1")); ppid != 77 || comm != "a) b) c" {
-		t.Errorf("parseStat = %d, %q", ppid, comm)
+	if ppid, comm, start := parseStat([]byte("123 (a) b) c) S 77 123 123 0 -1 4194560 140 0 0 0 0 0 0 0 20 0 1 0 987654 1234 56")); ppid != 77 || comm != "a) b) c" || start != 987654 {
+		t.Errorf("parseStat = %d, %q, %d", ppid, comm, start)
 	}
 	b, _ := os.ReadFile("/proc/self/stat")
-	if ppid, comm := parseStat(b); int(ppid) != os.Getppid() || comm != filepath.Base(os.Args[0])[:min(15, len(filepath.Base(os.Args[0])))] {
+	if ppid, comm, start := parseStat(b); start == 0 || int(ppid) != os.Getppid() || comm != filepath.Base(os.Args[0])[:min(15, len(filepath.Base(os.Args[0])))] {
 		t.Errorf("parseStat(/proc/self/stat) = %d, %q; want %d", ppid, comm, os.Getppid())
 	}
 }
