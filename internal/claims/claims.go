@@ -89,7 +89,7 @@ func (d *Detector) Executed(command, outcome, output string) {
 		copy(d.execs, d.execs[1:])
 		d.execs = d.execs[:len(d.execs)-1]
 	}
-	cats := commandCategories(info.canon)
+	cats := commandCategories(&info)
 	d.execs = append(d.execs, execRec{info: info, outcome: outcome, cats: cats})
 	failed := failedOutcome(outcome)
 	d.latestFailed = failed

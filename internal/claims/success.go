@@ -35,7 +35,8 @@ var catNeedles = []struct {
 	{catService, []string{"systemctl", "service ", "docker start", "docker run", "compose up", "docker-compose up", "restart", "pm2", "supervisorctl", "nginx -s"}},
 }
 
-func commandCategories(canon string) category {
+func commandCategories(info *cmdInfo) category {
+	canon := info.canon
 	var c category
 	for _, n := range catNeedles {
 		for _, s := range n.needles {
@@ -45,7 +46,8 @@ func commandCategories(canon string) category {
 			}
 		}
 	}
-	for _, s := range commandSegments(canon, 0) {
+	// info.segs is commandSegments(canon, 0), already split once by newCmdInfo.
+	for _, s := range info.segs {
 		if strings.HasSuffix(s.prog, ".sh") || s.prog == "just" || s.prog == "task" || s.prog == "invoke" || (s.prog == "make" && len(s.args) == 0) {
 			c |= catRunner
 		}
@@ -345,7 +347,7 @@ func isNumber(w string) bool {
 // results come after the message.
 func (c *checker) latestOf(cat category) *execRec {
 	for _, e := range c.callInfos() {
-		if cat == 0 || commandCategories(e.canon)&cat != 0 {
+		if cat == 0 || commandCategories(e)&cat != 0 {
 			return nil
 		}
 	}
