@@ -276,7 +276,7 @@ func (e *Encoded) Kind() string { return e.Body.Kind() }
 
 // Encode turns b into canonical bytes ahead of Append.
 func Encode(b Body) (*Encoded, error) {
-	if out, ok := appendBody(nil, b); ok {
+	if out, ok := appendBody(make([]byte, 0, bodySizeHint(b)), b); ok {
 		return &Encoded{Body: b, JSON: out}, nil
 	}
 	enc := newEncoder()
@@ -284,6 +284,31 @@ func Encode(b Body) (*Encoded, error) {
 		return nil, err
 	}
 	return &Encoded{Body: b, JSON: bytesTrimNewline(enc.body.Bytes())}, nil
+}
+
+// bodySizeHint guesses the encoded size of an exec or exec_update body from its
+// strings, so that its (up to 64 KiB) output is not copied again and again by append
+// doubling a buffer that started empty. The guess allows a sixteenth for escapes:
+// output text escapes little more than its newlines, and when it escapes more, one
+// doubling covers it.
+func bodySizeHint(b Body) int {
+	var n int
+	switch v := b.(type) {
+	case *Exec:
+		n = len(v.TS) + len(v.Runtime) + len(v.Agent) + len(v.Session) + len(v.CorrelationID) + len(v.Tool) +
+			len(v.Command) + len(v.Cwd) + len(v.Host) + len(v.Outcome) + len(v.Signal) + len(v.StartedAt) +
+			len(v.EndedAt) + len(v.Output.Text) + len(v.Output.SHA256) + len(v.Verdict) + len(v.Source.Path) + len(v.Source.EntryID)
+	case *ExecUpdate:
+		n = len(v.TS) + len(v.Runtime) + len(v.Agent) + len(v.Session) + len(v.CorrelationID) + len(v.Outcome) +
+			len(v.Signal) + len(v.EndedAt) + len(v.Verdict) + len(v.Source.Path) + len(v.Source.EntryID)
+		if v.Output != nil {
+			n += len(v.Output.Text) + len(v.Output.SHA256)
+		}
+	default:
+		return 0
+	}
+	// The member names and numbers of an exec take about 330 bytes.
+	return n + n/16 + 512
 }
 
 func bytesTrimNewline(b []byte) []byte {
