@@ -311,8 +311,9 @@ type checker struct {
 	shapeBuf     []byte
 	offBuf       []int
 	wordBuf      []word
-	guardBuf     []word // implicitGuard's words; it may run for an earlier sentence
-	lineCmd      []int8 // per span of the current line: 0 unknown, 1 command-like, -1 not
+	guardBuf     []word   // implicitGuard's words; it may run for an earlier sentence
+	splitBuf     [][2]int // checkSuccess's clause splits, reused
+	lineCmd      []int8   // per span of the current line: 0 unknown, 1 command-like, -1 not
 }
 
 // spent reports whether this Check has done all the work it may.

@@ -1,6 +1,7 @@
 package claims
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -149,4 +150,27 @@ func TestExcerpt(t *testing.T) {
 	if e := excerpt(text, 1000, 1009); !strings.Contains(e, "I ran `x`") {
 		t.Errorf("excerpt lost the claim: %q", e)
 	}
+}
+
+// reClauseSplit is the definition clauseSplits implements by hand.
+var reClauseSplit = regexp.MustCompile(`;|,\s*but\b|\s+but\s+|\s+—\s+|\s+–\s+|\s+-\s+`)
+
+// FuzzClauseSplits holds clauseSplits to the expression it replaces.
+func FuzzClauseSplits(f *testing.F) {
+	for _, s := range []string{"", ";", "a; b", "tests pass, but lint fails", ",but", ", butter", ",  but_x", "a but b", "a  but\tb", "a \t—  b", "a – b", "a - b",
+		"a -b", "a- b", "a\n-\nb", "x,but", "a but", "but b", " - - - ", ";; ,but but - x", "a \xe2\x80 b", "a\v-\vb", "a\f-\fb", "a — — b", "é but é"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		want := reClauseSplit.FindAllStringIndex(s, -1)
+		got := clauseSplits(s, nil)
+		if len(got) != len(want) {
+			t.Fatalf("clauseSplits(%q) = %v, want %v", s, got, want)
+		}
+		for i := range got {
+			if got[i][0] != want[i][0] || got[i][1] != want[i][1] {
+				t.Fatalf("clauseSplits(%q) = %v, want %v", s, got, want)
+			}
+		}
+	})
 }

@@ -122,8 +122,6 @@ var (
 		`|\b(?:completed|finished|ran|went|installed|built|deployed|applied|upgraded|migrated)\s+(?:through\s+|all\s+)?(?:fine|cleanly|smoothly|without\s+(?:any\s+)?(?:errors?|issues|problems|failures|a hitch))\b`)
 	// success said of a named command: "`go test ./...` passes"
 	reSuccCmd = regexp.MustCompile(`\x01\s+(?:(?:now|still|also)\s+)?(?:passes|passed|succeeds|succeeded|is green|was green|is clean|was clean|completed successfully|finished successfully|ran successfully|works|worked|exits 0|exited 0|exited with (?:code|status) 0|returns 0|returned 0)\b`)
-
-	reClauseSplit = regexp.MustCompile(`;|,\s*but\b|\s+but\s+|\s+—\s+|\s+–\s+|\s+-\s+`)
 )
 
 type succRule struct {
@@ -146,7 +144,8 @@ func (c *checker) checkSuccess(s *sent) {
 		return
 	}
 	sh := s.shape
-	clauses := reClauseSplit.FindAllStringIndex(sh, -1)
+	clauses := clauseSplits(sh, c.splitBuf[:0])
+	c.splitBuf = clauses
 	bounds := make([][2]int, 0, len(clauses)+1)
 	start := 0
 	for i := 0; i <= len(clauses); i++ {
@@ -178,6 +177,65 @@ func (c *checker) checkSuccess(s *sent) {
 	for _, b := range bounds {
 		c.successClause(s, b[0], b[1], failed)
 	}
+}
+
+// clauseSplits returns, in order, where sh is split into clauses: each ';', each
+// ", but" (a whole word), and each " but ", " — ", " – " or " - " between white
+// space, together with that white space. It is what the expression
+//
+//	;|,\s*but\b|\s+but\s+|\s+—\s+|\s+–\s+|\s+-\s+
+//
+// finds with FindAllStringIndex (fuzz_test.go holds the two to each other), written
+// out because the expression, with no literal to look for first, stepped through
+// every byte of every sentence that mentions success.
+func clauseSplits(sh string, dst [][2]int) [][2]int {
+	isSpace := func(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\f' || c == '\r' }
+	spaces := func(i int) int {
+		for i < len(sh) && isSpace(sh[i]) {
+			i++
+		}
+		return i
+	}
+	for i := 0; i < len(sh); {
+		switch c := sh[i]; {
+		case c == ';':
+			dst = append(dst, [2]int{i, i + 1})
+			i++
+			continue
+		case c == ',':
+			j := spaces(i + 1)
+			if strings.HasPrefix(sh[j:], "but") && (j+3 == len(sh) || !isASCIIWord(sh[j+3])) {
+				dst = append(dst, [2]int{i, j + 3})
+				i = j + 3
+				continue
+			}
+		case isSpace(c):
+			// Every alternative that starts with white space takes all of it: what
+			// follows it decides, so the rest of the run can be skipped on a miss.
+			j := spaces(i)
+			end := -1
+			for _, sep := range [...]string{"but", "—", "–", "-"} {
+				if k := j + len(sep); strings.HasPrefix(sh[j:], sep) && k < len(sh) && isSpace(sh[k]) {
+					end = spaces(k)
+					break
+				}
+			}
+			if end < 0 {
+				i = j
+				continue
+			}
+			dst = append(dst, [2]int{i, end})
+			i = end
+			continue
+		}
+		i++
+	}
+	return dst
+}
+
+// isASCIIWord is a word byte as the regexp package's \b sees it.
+func isASCIIWord(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_'
 }
 
 // hasFailureWord reports a clause admitting a current failure. A failure
