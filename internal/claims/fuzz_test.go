@@ -174,3 +174,25 @@ func FuzzClauseSplits(f *testing.F) {
 		}
 	})
 }
+
+// FuzzNeedleCategories holds needleCategories to the substring searches it replaces.
+func FuzzNeedleCategories(f *testing.F) {
+	for _, s := range []string{"", "t", "go test ./...", "npm ci && npm run lint", "kubectl apply -f x.yaml", "docker-compose up -d", "pip install -r req.txt",
+		"cargo build --release", "make", "tsc --noemit", "alembic upgrade head", "systemctl restart nginx", "yarn", "nginx -s reload", "uv sync && pytest"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, canon string) {
+		var want category
+		for _, n := range catNeedles {
+			for _, s := range n.needles {
+				if strings.Contains(canon, s) {
+					want |= n.cat
+					break
+				}
+			}
+		}
+		if got := needleCategories(canon); got != want {
+			t.Fatalf("needleCategories(%q) = %b, want %b", canon, got, want)
+		}
+	})
+}

@@ -35,17 +35,44 @@ var catNeedles = []struct {
 	{catService, []string{"systemctl", "service ", "docker start", "docker run", "compose up", "docker-compose up", "restart", "pm2", "supervisorctl", "nginx -s"}},
 }
 
-func commandCategories(info *cmdInfo) category {
-	canon := info.canon
-	var c category
+// catNeedleAt lists, by their first byte, the needles of catNeedles with their
+// categories. needleCategories compares second bytes before whole needles, so
+// every needle has two.
+var catNeedleAt = func() (t [256][]catNeedle) {
 	for _, n := range catNeedles {
 		for _, s := range n.needles {
-			if strings.Contains(canon, s) {
+			if len(s) < 2 {
+				panic("claims: a category needle must be at least two bytes: " + s)
+			}
+			t[s[0]] = append(t[s[0]], catNeedle{s, n.cat})
+		}
+	}
+	return t
+}()
+
+type catNeedle struct {
+	s   string
+	cat category
+}
+
+// needleCategories is the union of the categories whose needles occur in canon.
+// Every exec is categorised, and a hundred substring searches each cost more than
+// one walk over the command looking up the few needles that start with each byte.
+func needleCategories(canon string) category {
+	var c category
+	for i := 0; i < len(canon); i++ {
+		for _, n := range catNeedleAt[canon[i]] {
+			if c&n.cat == 0 && len(canon)-i >= len(n.s) && canon[i+1] == n.s[1] && canon[i:i+len(n.s)] == n.s {
 				c |= n.cat
-				break
 			}
 		}
 	}
+	return c
+}
+
+func commandCategories(info *cmdInfo) category {
+	canon := info.canon
+	c := needleCategories(canon)
 	// info.segs is commandSegments(canon, 0), already split once by newCmdInfo.
 	for _, s := range info.segs {
 		if strings.HasSuffix(s.prog, ".sh") || s.prog == "just" || s.prog == "task" || s.prog == "invoke" || (s.prog == "make" && len(s.args) == 0) {
