@@ -196,3 +196,38 @@ func FuzzNeedleCategories(f *testing.F) {
 		}
 	})
 }
+
+// succVocabulary holds every word of the success expressions and some that are
+// not, so that generated clauses reach every alternative.
+var succVocabulary = strings.Fields(`all of the 12 0 3 unit integration e2e remaining other test tests spec specs suite suites test suite cases checks
+	now are have still both is has were was run pass passes passed passing green succeed succeeded succeeds successful successfully
+	build builds built compilation compile compiled compiles image bundle also completed works clean cleanly ok fine without any errors error warnings issues
+	lint linter linting vet type check typecheck typechecks type-check tsc format formatter happy finished ran exited exit exits worked installed deployed
+	applied started restarted rolled out upgraded migrated synced updated no code status with everything it they them runs failures failed failing fail
+	the rest orders package proxy returns 502 fine, but ; - — x went through smoothly problems a hitch`)
+
+// FuzzSuccessMust checks that each success rule's must is a necessary condition:
+// where it says no, the expression finds nothing.
+func FuzzSuccessMust(f *testing.F) {
+	for _, s := range []string{"all tests pass", "the build passes now", "it passed", "they all succeeded", "3 passed, 0 failed", "0\tfailures", "lint is clean",
+		"exited with code 0", "built without any errors", "everything is green", "all of them are green", "both runs passes", "tsc ok", "deployed   successfully",
+		"the migration went through fine", "installed all cleanly", "completed without a hitch", "ran smoothly"} {
+		f.Add([]byte(s))
+	}
+	seps := []string{" ", " ", " ", "\t", "  ", "\n", ", "}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		// The bytes both as a clause of their own and as a choice of words.
+		var b strings.Builder
+		for i := 0; i+1 < len(data); i += 2 {
+			b.WriteString(succVocabulary[int(data[i])%len(succVocabulary)])
+			b.WriteString(seps[int(data[i+1])%len(seps)])
+		}
+		for _, cl := range []string{string(data), b.String()} {
+			for i, r := range succRules {
+				if !r.must(cl) && r.re.FindStringIndex(cl) != nil {
+					t.Fatalf("rule %d: must(%q) is false, but %v matches %q", i, cl, r.re, r.re.FindString(cl))
+				}
+			}
+		}
+	})
+}
