@@ -12,9 +12,65 @@ import (
 // encoding/json does.
 
 func str(dst *string, v []byte) {
+	if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' {
+		if s, ok := vocabulary(v[1 : len(v)-1]); ok {
+			*dst = s
+			return
+		}
+	}
 	if s, ok := jsonscan.String(v); ok {
 		*dst = s
 	}
+}
+
+// vocabulary returns the format's own words (entry types, roles, block types, tool
+// names, statuses) as constants: they are most of the string members of every line,
+// and allocating each anew was a tenth of the decoding. A switch on string(b) does
+// not allocate. Escaped spellings do not match and are decoded as usual.
+func vocabulary(b []byte) (string, bool) {
+	switch string(b) {
+	case "message":
+		return "message", true
+	case "session":
+		return "session", true
+	case "custom":
+		return "custom", true
+	case "toolResult":
+		return "toolResult", true
+	case "assistant":
+		return "assistant", true
+	case "user":
+		return "user", true
+	case "text":
+		return "text", true
+	case "toolCall":
+		return "toolCall", true
+	case "thinking":
+		return "thinking", true
+	case "exec":
+		return "exec", true
+	case "bash":
+		return "bash", true
+	case "process":
+		return "process", true
+	case "stop":
+		return "stop", true
+	case "toolUse":
+		return "toolUse", true
+	case "error":
+		return "error", true
+	case "completed":
+		return "completed", true
+	case "failed":
+		return "failed", true
+	case "running":
+		return "running", true
+	case "openclaw":
+		return "openclaw", true
+	case "":
+		return "", true
+	}
+	return "", false
 }
 
 func num(v []byte) *float64 {

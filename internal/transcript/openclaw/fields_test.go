@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/clawtrail/clawtrail/internal/jsonscan"
 )
 
 // FuzzFieldsAgreeWithEncodingJSON checks the fast field readers against
@@ -112,4 +114,22 @@ func normalize(l *line) {
 		l.Message.Content = compact(l.Message.Content)
 		l.Message.Details = compact(l.Message.Details)
 	}
+}
+
+// FuzzVocabulary: a word returned as a constant is what decoding it would give.
+func FuzzVocabulary(f *testing.F) {
+	for _, w := range []string{"message", "session", "custom", "toolResult", "assistant", "user", "text", "toolCall", "thinking", "exec", "bash",
+		"process", "stop", "toolUse", "error", "completed", "failed", "running", "openclaw", "", "mess\\u0061ge", "exec\xff", "other"} {
+		f.Add([]byte(w))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		raw := append(append([]byte{'"'}, b...), '"')
+		got, ok := vocabulary(b)
+		if !ok {
+			return
+		}
+		if want, _ := jsonscan.String(raw); got != want {
+			t.Fatalf("vocabulary(%q) = %q, decoding gives %q", b, got, want)
+		}
+	})
 }
