@@ -73,6 +73,7 @@ type execRec struct {
 	info    cmdInfo
 	outcome string
 	cats    category
+	plain   bool // plainCandidate(info.canon), worked out once rather than per clause
 }
 
 // New returns a Detector for one session.
@@ -90,7 +91,7 @@ func (d *Detector) Executed(command, outcome, output string) {
 		d.execs = d.execs[:len(d.execs)-1]
 	}
 	cats := commandCategories(&info)
-	d.execs = append(d.execs, execRec{info: info, outcome: outcome, cats: cats})
+	d.execs = append(d.execs, execRec{info: info, outcome: outcome, cats: cats, plain: plainCandidate(info.canon)})
 	failed := failedOutcome(outcome)
 	d.latestFailed = failed
 	if failed {

@@ -387,12 +387,17 @@ func (c *checker) successClause(s *sent, from, to int, failedNearby category) {
 // multi-word execution occurring in the clause at word boundaries.
 func (c *checker) plainExecIn(cl string) string {
 	for i, n := len(c.d.execs)-1, 0; i >= 0 && n < 200; i, n = i-1, n+1 {
-		canon := c.d.execs[i].info.canon
-		if len(canon) >= 5 && strings.IndexByte(canon, ' ') > 0 && strings.IndexByte(canon, markByte) < 0 && containsAtBoundary(cl, canon) {
-			return canon
+		if e := &c.d.execs[i]; e.plain && containsAtBoundary(cl, e.info.canon) {
+			return e.info.canon
 		}
 	}
 	return ""
+}
+
+// plainCandidate reports whether an executed command is distinctive enough to be
+// recognised written plainly in prose: a few words, none of them a code span.
+func plainCandidate(canon string) bool {
+	return len(canon) >= 5 && strings.IndexByte(canon, ' ') > 0 && strings.IndexByte(canon, markByte) < 0
 }
 
 var (
