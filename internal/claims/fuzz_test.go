@@ -1,6 +1,7 @@
 package claims
 
 import (
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
@@ -228,6 +229,97 @@ func FuzzSuccessMust(f *testing.F) {
 					t.Fatalf("rule %d: must(%q) is false, but %v matches %q", i, cl, r.re, r.re.FindString(cl))
 				}
 			}
+		}
+	})
+}
+
+// splitShellRef is splitShell as first written, with a strings.Builder per token.
+func splitShellRef(s string) [][]string {
+	var (
+		out   [][]string
+		cur   []string
+		tok   strings.Builder
+		inTok bool
+		piped bool // current simple command is a pipe consumer
+		quote byte
+	)
+	endTok := func() {
+		if inTok {
+			cur = append(cur, tok.String())
+			tok.Reset()
+			inTok = false
+		}
+	}
+	endCmd := func(nextPiped bool) {
+		endTok()
+		if len(cur) > 0 && !piped {
+			out = append(out, cur)
+		}
+		cur = nil
+		piped = nextPiped
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if quote != 0 {
+			switch {
+			case c == quote:
+				quote = 0
+			case c == '\\' && quote == '"' && i+1 < len(s):
+				i++
+				tok.WriteByte(s[i])
+			default:
+				tok.WriteByte(c)
+			}
+			continue
+		}
+		switch c {
+		case '\'', '"':
+			quote = c
+			inTok = true
+		case '\\':
+			if i+1 < len(s) {
+				i++
+				tok.WriteByte(s[i])
+				inTok = true
+			}
+		case ' ', '\t', '\r':
+			endTok()
+		case '\n', ';', '(', ')':
+			endCmd(false)
+		case '&':
+			if i+1 < len(s) && s[i+1] == '&' {
+				i++
+			} else if inTok || tok.Len() > 0 {
+				// "2>&1" and friends are part of a redirection
+				tok.WriteByte(c)
+				continue
+			}
+			endCmd(false)
+		case '|':
+			if i+1 < len(s) && s[i+1] == '|' {
+				i++
+				endCmd(false)
+			} else {
+				endCmd(true)
+			}
+		default:
+			tok.WriteByte(c)
+			inTok = true
+		}
+	}
+	endCmd(false)
+	return out
+}
+
+// FuzzSplitShellMatchesReference holds splitShell to splitShellRef.
+func FuzzSplitShellMatchesReference(f *testing.F) {
+	for _, s := range []string{"", "ls", "cd /w && go test ./... 2>&1 | tail -20", `echo "a \"b\" c" 'd e' f\ g`, "a;b\nc (d) e||f|g", "''", `""`, "x &", "2>&1 &", `a\`, `"unterminated`,
+		"sudo -E env A=1 timeout 5 bash -c 'make test'"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := splitShell(s), splitShellRef(s); !reflect.DeepEqual(got, want) {
+			t.Fatalf("splitShell(%q) = %q, reference %q", s, got, want)
 		}
 	})
 }
