@@ -151,6 +151,12 @@ func ArrayPrefix(data []byte, fn func(rest []byte) (int, error)) (int, error) {
 // Skip returns the length of the value at the start of rest.
 func Skip(rest []byte) (int, error) { return skipValue(rest, 0, 0) }
 
+// SkipMember returns the length of the value at the start of rest that is a member
+// of a container Skip was given: it is one level deeper, and so accepts exactly what
+// Skip of the container accepts of it. ObjectPrefix with SkipMember for each member
+// accepts the same objects as Skip, with the same lengths.
+func SkipMember(rest []byte) (int, error) { return skipValue(rest, 0, 1) }
+
 // Trailing reports an error unless only white space follows index i.
 func Trailing(data []byte, i int) error { return trailing(data, i) }
 

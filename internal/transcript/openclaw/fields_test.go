@@ -40,6 +40,12 @@ func FuzzFieldsAgreeWithEncodingJSON(f *testing.F) {
 					t.Fatalf("in-place content text %q, decoded again %q", m.text, again)
 				}
 			}
+			if m.detailsOK {
+				again, err := parseDetails(m.Details)
+				if err != nil || !reflect.DeepEqual(again, m.details) {
+					t.Fatalf("in-place details %+v, decoded again %+v (%v)", m.details, again, err)
+				}
+			}
 			if m.blocksOK {
 				again, _ := parseBlocks(m.Content)
 				if !reflect.DeepEqual(again, m.blocks) {
@@ -111,6 +117,7 @@ func normalize(l *line) {
 	l.Data = compact(l.Data)
 	if l.Message != nil {
 		l.Message.text, l.Message.textOK, l.Message.blocks, l.Message.blocksOK = "", false, nil, false
+		l.Message.details, l.Message.detailsOK = details{}, false
 		l.Message.Content = compact(l.Message.Content)
 		l.Message.Details = compact(l.Message.Details)
 	}
