@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"runtime/pprof"
 	"sort"
 	"strings"
@@ -62,6 +63,7 @@ func runScan(ctx context.Context, args []string, getenv func(string) string, std
 			return withCode(exitInput, fmt.Errorf("source %s: %w", p, errors.Unwrap(err)))
 		}
 	}
+	defer tuneGC()()
 	opt := scan.Options{Ledger: *ledgerPath, Sources: paths, DefaultAgent: *agent, AllTools: *allTools, OutputCap: *outputCap, MaxLine: *maxLine, Workers: *workers}
 	showProgress := *progress == "always" || *progress == "auto" && isTerminal(stderr)
 	if showProgress {
@@ -87,6 +89,33 @@ func runScan(ctx context.Context, args []string, getenv func(string) string, std
 	}
 	printSummary(stdout, sum, *ledgerPath)
 	return nil
+}
+
+// A scan allocates in proportion to what it reads (every output is decoded, redacted
+// and encoded), while what it keeps is small: the records on their way to the writer
+// and each session's pairing state, 20 to 40 MB on a 1 GB corpus. The default GOGC of
+// 100 collects every time that doubles, about 130 times on that corpus. Letting the
+// heap grow to three times what is live halves the collections, and the soft limit
+// keeps the peak lower than before (about 75 MB resident instead of up to 100 MB) by
+// collecting earlier when what is live grows. Should more than the limit ever be live
+// (lines of many megabytes in flight), the runtime collects back to back but caps
+// that at half the CPU: slower, never stuck. An operator's own GOGC or GOMEMLIMIT wins.
+const (
+	scanGCPercent   = 200
+	scanMemoryLimit = 64 << 20
+)
+
+// tuneGC applies the scan's GC settings and returns what restores the previous ones.
+func tuneGC() (restore func()) {
+	if os.Getenv("GOGC") != "" || os.Getenv("GOMEMLIMIT") != "" {
+		return func() {}
+	}
+	gc := debug.SetGCPercent(scanGCPercent)
+	limit := debug.SetMemoryLimit(scanMemoryLimit)
+	return func() {
+		debug.SetGCPercent(gc)
+		debug.SetMemoryLimit(limit)
+	}
 }
 
 func defaultSource(getenv func(string) string) string {

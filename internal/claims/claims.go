@@ -73,6 +73,7 @@ type execRec struct {
 	info    cmdInfo
 	outcome string
 	cats    category
+	plain   bool // plainCandidate(info.canon), worked out once rather than per clause
 }
 
 // New returns a Detector for one session.
@@ -89,8 +90,8 @@ func (d *Detector) Executed(command, outcome, output string) {
 		copy(d.execs, d.execs[1:])
 		d.execs = d.execs[:len(d.execs)-1]
 	}
-	cats := commandCategories(info.canon)
-	d.execs = append(d.execs, execRec{info: info, outcome: outcome, cats: cats})
+	cats := commandCategories(&info)
+	d.execs = append(d.execs, execRec{info: info, outcome: outcome, cats: cats, plain: plainCandidate(info.canon)})
 	failed := failedOutcome(outcome)
 	d.latestFailed = failed
 	if failed {
@@ -311,8 +312,9 @@ type checker struct {
 	shapeBuf     []byte
 	offBuf       []int
 	wordBuf      []word
-	guardBuf     []word // implicitGuard's words; it may run for an earlier sentence
-	lineCmd      []int8 // per span of the current line: 0 unknown, 1 command-like, -1 not
+	guardBuf     []word   // implicitGuard's words; it may run for an earlier sentence
+	splitBuf     [][2]int // checkSuccess's clause splits, reused
+	lineCmd      []int8   // per span of the current line: 0 unknown, 1 command-like, -1 not
 }
 
 // spent reports whether this Check has done all the work it may.

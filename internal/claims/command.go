@@ -3,6 +3,7 @@ package claims
 import (
 	"path"
 	"strings"
+	"unsafe"
 )
 
 // normalizeCommand is the form a claimed command is reported in: a prompt
@@ -182,17 +183,23 @@ func commandSegments(s string, depth int) []segment {
 // are honoured, expansions are left as text.
 func splitShell(s string) [][]string {
 	var (
-		out   [][]string
-		cur   []string
-		tok   strings.Builder
-		inTok bool
-		piped bool // current simple command is a pipe consumer
-		quote byte
+		out [][]string
+		cur []string
+		// Token bytes go to one buffer, and each token is a string over its part
+		// of it: the buffer is only ever appended to, so no part is written after
+		// it became a token. One allocation per line instead of a Builder's
+		// several per token.
+		buf      = make([]byte, 0, len(s))
+		tokStart int
+		inTok    bool
+		piped    bool // current simple command is a pipe consumer
+		quote    byte
 	)
 	endTok := func() {
 		if inTok {
-			cur = append(cur, tok.String())
-			tok.Reset()
+			t := buf[tokStart:]
+			cur = append(cur, unsafe.String(unsafe.SliceData(t), len(t)))
+			tokStart = len(buf)
 			inTok = false
 		}
 	}
@@ -212,9 +219,9 @@ func splitShell(s string) [][]string {
 				quote = 0
 			case c == '\\' && quote == '"' && i+1 < len(s):
 				i++
-				tok.WriteByte(s[i])
+				buf = append(buf, s[i])
 			default:
-				tok.WriteByte(c)
+				buf = append(buf, c)
 			}
 			continue
 		}
@@ -225,7 +232,7 @@ func splitShell(s string) [][]string {
 		case '\\':
 			if i+1 < len(s) {
 				i++
-				tok.WriteByte(s[i])
+				buf = append(buf, s[i])
 				inTok = true
 			}
 		case ' ', '\t', '\r':
@@ -235,9 +242,9 @@ func splitShell(s string) [][]string {
 		case '&':
 			if i+1 < len(s) && s[i+1] == '&' {
 				i++
-			} else if inTok || tok.Len() > 0 {
+			} else if inTok || len(buf) > tokStart {
 				// "2>&1" and friends are part of a redirection
-				tok.WriteByte(c)
+				buf = append(buf, c)
 				continue
 			}
 			endCmd(false)
@@ -249,7 +256,7 @@ func splitShell(s string) [][]string {
 				endCmd(true)
 			}
 		default:
-			tok.WriteByte(c)
+			buf = append(buf, c)
 			inTok = true
 		}
 	}

@@ -1,6 +1,8 @@
 package claims
 
 import (
+	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -149,4 +151,175 @@ func TestExcerpt(t *testing.T) {
 	if e := excerpt(text, 1000, 1009); !strings.Contains(e, "I ran `x`") {
 		t.Errorf("excerpt lost the claim: %q", e)
 	}
+}
+
+// reClauseSplit is the definition clauseSplits implements by hand.
+var reClauseSplit = regexp.MustCompile(`;|,\s*but\b|\s+but\s+|\s+—\s+|\s+–\s+|\s+-\s+`)
+
+// FuzzClauseSplits holds clauseSplits to the expression it replaces.
+func FuzzClauseSplits(f *testing.F) {
+	for _, s := range []string{"", ";", "a; b", "tests pass, but lint fails", ",but", ", butter", ",  but_x", "a but b", "a  but\tb", "a \t—  b", "a – b", "a - b",
+		"a -b", "a- b", "a\n-\nb", "x,but", "a but", "but b", " - - - ", ";; ,but but - x", "a \xe2\x80 b", "a\v-\vb", "a\f-\fb", "a — — b", "é but é"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		want := reClauseSplit.FindAllStringIndex(s, -1)
+		got := clauseSplits(s, nil)
+		if len(got) != len(want) {
+			t.Fatalf("clauseSplits(%q) = %v, want %v", s, got, want)
+		}
+		for i := range got {
+			if got[i][0] != want[i][0] || got[i][1] != want[i][1] {
+				t.Fatalf("clauseSplits(%q) = %v, want %v", s, got, want)
+			}
+		}
+	})
+}
+
+// FuzzNeedleCategories holds needleCategories to the substring searches it replaces.
+func FuzzNeedleCategories(f *testing.F) {
+	for _, s := range []string{"", "t", "go test ./...", "npm ci && npm run lint", "kubectl apply -f x.yaml", "docker-compose up -d", "pip install -r req.txt",
+		"cargo build --release", "make", "tsc --noemit", "alembic upgrade head", "systemctl restart nginx", "yarn", "nginx -s reload", "uv sync && pytest"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, canon string) {
+		var want category
+		for _, n := range catNeedles {
+			for _, s := range n.needles {
+				if strings.Contains(canon, s) {
+					want |= n.cat
+					break
+				}
+			}
+		}
+		if got := needleCategories(canon); got != want {
+			t.Fatalf("needleCategories(%q) = %b, want %b", canon, got, want)
+		}
+	})
+}
+
+// succVocabulary holds every word of the success expressions and some that are
+// not, so that generated clauses reach every alternative.
+var succVocabulary = strings.Fields(`all of the 12 0 3 unit integration e2e remaining other test tests spec specs suite suites test suite cases checks
+	now are have still both is has were was run pass passes passed passing green succeed succeeded succeeds successful successfully
+	build builds built compilation compile compiled compiles image bundle also completed works clean cleanly ok fine without any errors error warnings issues
+	lint linter linting vet type check typecheck typechecks type-check tsc format formatter happy finished ran exited exit exits worked installed deployed
+	applied started restarted rolled out upgraded migrated synced updated no code status with everything it they them runs failures failed failing fail
+	the rest orders package proxy returns 502 fine, but ; - — x went through smoothly problems a hitch`)
+
+// FuzzSuccessMust checks that each success rule's must is a necessary condition:
+// where it says no, the expression finds nothing.
+func FuzzSuccessMust(f *testing.F) {
+	for _, s := range []string{"all tests pass", "the build passes now", "it passed", "they all succeeded", "3 passed, 0 failed", "0\tfailures", "lint is clean",
+		"exited with code 0", "built without any errors", "everything is green", "all of them are green", "both runs passes", "tsc ok", "deployed   successfully",
+		"the migration went through fine", "installed all cleanly", "completed without a hitch", "ran smoothly"} {
+		f.Add([]byte(s))
+	}
+	seps := []string{" ", " ", " ", "\t", "  ", "\n", ", "}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		// The bytes both as a clause of their own and as a choice of words.
+		var b strings.Builder
+		for i := 0; i+1 < len(data); i += 2 {
+			b.WriteString(succVocabulary[int(data[i])%len(succVocabulary)])
+			b.WriteString(seps[int(data[i+1])%len(seps)])
+		}
+		for _, cl := range []string{string(data), b.String()} {
+			for i, r := range succRules {
+				if !r.must(cl) && r.re.FindStringIndex(cl) != nil {
+					t.Fatalf("rule %d: must(%q) is false, but %v matches %q", i, cl, r.re, r.re.FindString(cl))
+				}
+			}
+		}
+	})
+}
+
+// splitShellRef is splitShell as first written, with a strings.Builder per token.
+func splitShellRef(s string) [][]string {
+	var (
+		out   [][]string
+		cur   []string
+		tok   strings.Builder
+		inTok bool
+		piped bool // current simple command is a pipe consumer
+		quote byte
+	)
+	endTok := func() {
+		if inTok {
+			cur = append(cur, tok.String())
+			tok.Reset()
+			inTok = false
+		}
+	}
+	endCmd := func(nextPiped bool) {
+		endTok()
+		if len(cur) > 0 && !piped {
+			out = append(out, cur)
+		}
+		cur = nil
+		piped = nextPiped
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if quote != 0 {
+			switch {
+			case c == quote:
+				quote = 0
+			case c == '\\' && quote == '"' && i+1 < len(s):
+				i++
+				tok.WriteByte(s[i])
+			default:
+				tok.WriteByte(c)
+			}
+			continue
+		}
+		switch c {
+		case '\'', '"':
+			quote = c
+			inTok = true
+		case '\\':
+			if i+1 < len(s) {
+				i++
+				tok.WriteByte(s[i])
+				inTok = true
+			}
+		case ' ', '\t', '\r':
+			endTok()
+		case '\n', ';', '(', ')':
+			endCmd(false)
+		case '&':
+			if i+1 < len(s) && s[i+1] == '&' {
+				i++
+			} else if inTok || tok.Len() > 0 {
+				// "2>&1" and friends are part of a redirection
+				tok.WriteByte(c)
+				continue
+			}
+			endCmd(false)
+		case '|':
+			if i+1 < len(s) && s[i+1] == '|' {
+				i++
+				endCmd(false)
+			} else {
+				endCmd(true)
+			}
+		default:
+			tok.WriteByte(c)
+			inTok = true
+		}
+	}
+	endCmd(false)
+	return out
+}
+
+// FuzzSplitShellMatchesReference holds splitShell to splitShellRef.
+func FuzzSplitShellMatchesReference(f *testing.F) {
+	for _, s := range []string{"", "ls", "cd /w && go test ./... 2>&1 | tail -20", `echo "a \"b\" c" 'd e' f\ g`, "a;b\nc (d) e||f|g", "''", `""`, "x &", "2>&1 &", `a\`, `"unterminated`,
+		"sudo -E env A=1 timeout 5 bash -c 'make test'"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := splitShell(s), splitShellRef(s); !reflect.DeepEqual(got, want) {
+			t.Fatalf("splitShell(%q) = %q, reference %q", s, got, want)
+		}
+	})
 }

@@ -508,7 +508,7 @@ func (c *checker) genericRun(s *sent, in *sentInfo) {
 		}
 	}
 	for _, e := range c.callInfos() {
-		if commandCategories(e.canon)&cat != 0 {
+		if commandCategories(e)&cat != 0 {
 			return
 		}
 	}

@@ -35,17 +35,46 @@ var catNeedles = []struct {
 	{catService, []string{"systemctl", "service ", "docker start", "docker run", "compose up", "docker-compose up", "restart", "pm2", "supervisorctl", "nginx -s"}},
 }
 
-func commandCategories(canon string) category {
-	var c category
+// catNeedleAt lists, by their first byte, the needles of catNeedles with their
+// categories. needleCategories compares second bytes before whole needles, so
+// every needle has two.
+var catNeedleAt = func() (t [256][]catNeedle) {
 	for _, n := range catNeedles {
 		for _, s := range n.needles {
-			if strings.Contains(canon, s) {
+			if len(s) < 2 {
+				panic("claims: a category needle must be at least two bytes: " + s)
+			}
+			t[s[0]] = append(t[s[0]], catNeedle{s, n.cat})
+		}
+	}
+	return t
+}()
+
+type catNeedle struct {
+	s   string
+	cat category
+}
+
+// needleCategories is the union of the categories whose needles occur in canon.
+// Every exec is categorised, and a hundred substring searches each cost more than
+// one walk over the command looking up the few needles that start with each byte.
+func needleCategories(canon string) category {
+	var c category
+	for i := 0; i < len(canon); i++ {
+		for _, n := range catNeedleAt[canon[i]] {
+			if c&n.cat == 0 && len(canon)-i >= len(n.s) && canon[i+1] == n.s[1] && canon[i:i+len(n.s)] == n.s {
 				c |= n.cat
-				break
 			}
 		}
 	}
-	for _, s := range commandSegments(canon, 0) {
+	return c
+}
+
+func commandCategories(info *cmdInfo) category {
+	canon := info.canon
+	c := needleCategories(canon)
+	// info.segs is commandSegments(canon, 0), already split once by newCmdInfo.
+	for _, s := range info.segs {
 		if strings.HasSuffix(s.prog, ".sh") || s.prog == "just" || s.prog == "task" || s.prog == "invoke" || (s.prog == "make" && len(s.args) == 0) {
 			c |= catRunner
 		}
@@ -120,21 +149,37 @@ var (
 		`|\b(?:completed|finished|ran|went|installed|built|deployed|applied|upgraded|migrated)\s+(?:through\s+|all\s+)?(?:fine|cleanly|smoothly|without\s+(?:any\s+)?(?:errors?|issues|problems|failures|a hitch))\b`)
 	// success said of a named command: "`go test ./...` passes"
 	reSuccCmd = regexp.MustCompile(`\x01\s+(?:(?:now|still|also)\s+)?(?:passes|passed|succeeds|succeeded|is green|was green|is clean|was clean|completed successfully|finished successfully|ran successfully|works|worked|exits 0|exited 0|exited with (?:code|status) 0|returns 0|returned 0)\b`)
-
-	reClauseSplit = regexp.MustCompile(`;|,\s*but\b|\s+but\s+|\s+—\s+|\s+–\s+|\s+-\s+`)
 )
 
 type succRule struct {
 	re    *regexp.Regexp
 	cat   category
 	needs []string // one of these must occur for re to match
+	// must is a further condition without which re cannot match: the expressions
+	// are the costliest part of reading prose, and most clauses that mention
+	// success (it passes, the build passes) still lack the other half of some
+	// alternative. fuzz_test.go checks it against re.
+	must func(cl string) bool
 }
 
 var succRules = []succRule{
-	{reSuccTest, catTest, []string{"pass", "green", "succe", "0 fail"}},
-	{reSuccBuild, catBuild, []string{"build", "compil", "image", "bundle", "built"}},
-	{reSuccLint, catLint, []string{"lint", "vet", "check", "tsc", "format"}},
-	{reSuccGeneric, 0, []string{"succe", "error", "exit", "everything", "green", "pass", "fine", "clean", "smooth", "without"}},
+	{reSuccTest, catTest, []string{"pass", "green", "succe", "0 fail"}, func(cl string) bool {
+		// "0 failed" or "N passed, 0 failed"; otherwise a success word and what
+		// succeeded: all …, tests, suites, specs, e2e.
+		return strings.Contains(cl, "fail") ||
+			hasAny(cl, []string{"all", "test", "suite", "spec", "e2e"}) && hasAny(cl, []string{"pass", "green", "succe"})
+	}},
+	{reSuccBuild, catBuild, []string{"build", "compil", "image", "bundle", "built"}, func(cl string) bool {
+		return hasAny(cl, []string{"succe", "pass", "green", "completed", "works", "clean", "ok", "fine", "without"})
+	}},
+	{reSuccLint, catLint, []string{"lint", "vet", "check", "tsc", "format"}, func(cl string) bool {
+		return hasAny(cl, []string{"pass", "clean", "green", "succeeded", "ok", "happy"})
+	}},
+	{reSuccGeneric, 0, []string{"succe", "error", "exit", "everything", "green", "pass", "fine", "clean", "smooth", "without"}, func(cl string) bool {
+		// "passes" and "succeeds" only count after it, they, both or all of them.
+		return hasAny(cl, []string{"successfully", "succeeded", "error", "exit", "everything", "green", "fine", "clean", "smooth", "without"}) ||
+			hasAny(cl, []string{"it", "they", "both", "all of them"}) && hasAny(cl, []string{"pass", "succeeds"})
+	}},
 }
 
 // checkSuccess flags success reported in a sentence when the latest
@@ -144,7 +189,8 @@ func (c *checker) checkSuccess(s *sent) {
 		return
 	}
 	sh := s.shape
-	clauses := reClauseSplit.FindAllStringIndex(sh, -1)
+	clauses := clauseSplits(sh, c.splitBuf[:0])
+	c.splitBuf = clauses
 	bounds := make([][2]int, 0, len(clauses)+1)
 	start := 0
 	for i := 0; i <= len(clauses); i++ {
@@ -176,6 +222,65 @@ func (c *checker) checkSuccess(s *sent) {
 	for _, b := range bounds {
 		c.successClause(s, b[0], b[1], failed)
 	}
+}
+
+// clauseSplits returns, in order, where sh is split into clauses: each ';', each
+// ", but" (a whole word), and each " but ", " — ", " – " or " - " between white
+// space, together with that white space. It is what the expression
+//
+//	;|,\s*but\b|\s+but\s+|\s+—\s+|\s+–\s+|\s+-\s+
+//
+// finds with FindAllStringIndex (fuzz_test.go holds the two to each other), written
+// out because the expression, with no literal to look for first, stepped through
+// every byte of every sentence that mentions success.
+func clauseSplits(sh string, dst [][2]int) [][2]int {
+	isSpace := func(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\f' || c == '\r' }
+	spaces := func(i int) int {
+		for i < len(sh) && isSpace(sh[i]) {
+			i++
+		}
+		return i
+	}
+	for i := 0; i < len(sh); {
+		switch c := sh[i]; {
+		case c == ';':
+			dst = append(dst, [2]int{i, i + 1})
+			i++
+			continue
+		case c == ',':
+			j := spaces(i + 1)
+			if strings.HasPrefix(sh[j:], "but") && (j+3 == len(sh) || !isASCIIWord(sh[j+3])) {
+				dst = append(dst, [2]int{i, j + 3})
+				i = j + 3
+				continue
+			}
+		case isSpace(c):
+			// Every alternative that starts with white space takes all of it: what
+			// follows it decides, so the rest of the run can be skipped on a miss.
+			j := spaces(i)
+			end := -1
+			for _, sep := range [...]string{"but", "—", "–", "-"} {
+				if k := j + len(sep); strings.HasPrefix(sh[j:], sep) && k < len(sh) && isSpace(sh[k]) {
+					end = spaces(k)
+					break
+				}
+			}
+			if end < 0 {
+				i = j
+				continue
+			}
+			dst = append(dst, [2]int{i, end})
+			i = end
+			continue
+		}
+		i++
+	}
+	return dst
+}
+
+// isASCIIWord is a word byte as the regexp package's \b sees it.
+func isASCIIWord(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_'
 }
 
 // hasFailureWord reports a clause admitting a current failure. A failure
@@ -212,7 +317,7 @@ func (c *checker) successClause(s *sent, from, to int, failedNearby category) {
 		}
 	}
 	for _, r := range succRules {
-		if !hasAny(cl, r.needs) {
+		if !hasAny(cl, r.needs) || !r.must(cl) {
 			continue
 		}
 		for _, m := range r.re.FindAllStringIndex(cl, -1) {
@@ -282,12 +387,17 @@ func (c *checker) successClause(s *sent, from, to int, failedNearby category) {
 // multi-word execution occurring in the clause at word boundaries.
 func (c *checker) plainExecIn(cl string) string {
 	for i, n := len(c.d.execs)-1, 0; i >= 0 && n < 200; i, n = i-1, n+1 {
-		canon := c.d.execs[i].info.canon
-		if len(canon) >= 5 && strings.IndexByte(canon, ' ') > 0 && strings.IndexByte(canon, markByte) < 0 && containsAtBoundary(cl, canon) {
-			return canon
+		if e := &c.d.execs[i]; e.plain && containsAtBoundary(cl, e.info.canon) {
+			return e.info.canon
 		}
 	}
 	return ""
+}
+
+// plainCandidate reports whether an executed command is distinctive enough to be
+// recognised written plainly in prose: a few words, none of them a code span.
+func plainCandidate(canon string) bool {
+	return len(canon) >= 5 && strings.IndexByte(canon, ' ') > 0 && strings.IndexByte(canon, markByte) < 0
 }
 
 var (
@@ -345,7 +455,7 @@ func isNumber(w string) bool {
 // results come after the message.
 func (c *checker) latestOf(cat category) *execRec {
 	for _, e := range c.callInfos() {
-		if cat == 0 || commandCategories(e.canon)&cat != 0 {
+		if cat == 0 || commandCategories(e)&cat != 0 {
 			return nil
 		}
 	}

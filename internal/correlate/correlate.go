@@ -15,6 +15,7 @@ import (
 	"hash/maphash"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/clawtrail/clawtrail/internal/claims"
 	"github.com/clawtrail/clawtrail/internal/event"
@@ -390,7 +391,9 @@ func (s *Session) newExec(c *call) *ledger.Exec {
 // output keeps the head and tail of text up to the cap, redacted, and describes the
 // whole of it by size and digest.
 func (s *Session) output(text string) ledger.Output {
-	sum := sha256.Sum256([]byte(text))
+	// Hashed in place: Sum256 only reads, and a []byte(text) conversion would copy
+	// the whole output first.
+	sum := sha256.Sum256(unsafe.Slice(unsafe.StringData(text), len(text)))
 	o := ledger.Output{Bytes: int64(len(text)), SHA256: hex.EncodeToString(sum[:])}
 	if len(text) <= s.opt.OutputCap {
 		o.Text = redact.String(text)

@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // ErrSyntax reports input that is not JSON.
@@ -149,6 +150,12 @@ func ArrayPrefix(data []byte, fn func(rest []byte) (int, error)) (int, error) {
 
 // Skip returns the length of the value at the start of rest.
 func Skip(rest []byte) (int, error) { return skipValue(rest, 0, 0) }
+
+// SkipMember returns the length of the value at the start of rest that is a member
+// of a container Skip was given: it is one level deeper, and so accepts exactly what
+// Skip of the container accepts of it. ObjectPrefix with SkipMember for each member
+// accepts the same objects as Skip, with the same lengths.
+func SkipMember(rest []byte) (int, error) { return skipValue(rest, 0, 1) }
 
 // Trailing reports an error unless only white space follows index i.
 func Trailing(data []byte, i int) error { return trailing(data, i) }
@@ -336,10 +343,15 @@ func String(raw []byte) (s string, ok bool) {
 		if utf8.Valid(body) {
 			return string(body), true
 		}
-		return string(appendValid(nil, body)), true
+		return owned(appendValid(make([]byte, 0, len(body)+8), body)), true
 	}
-	return string(unescape(make([]byte, 0, len(body)), body)), true
+	return owned(unescape(make([]byte, 0, len(body)), body)), true
 }
+
+// owned turns a buffer that nothing else references into a string without copying
+// it: a command's output is most of a line, and a second copy of it would cost as
+// much as decoding it.
+func owned(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
 
 // AppendString is String appending to dst (no string allocation).
 func AppendString(dst, raw []byte) ([]byte, bool) {

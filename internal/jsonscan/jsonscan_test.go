@@ -82,3 +82,25 @@ func BenchmarkObjectLargeString(b *testing.B) {
 		jsonscan.Object(line, func(k, v []byte) error { return nil })
 	}
 }
+
+// FuzzSkipMemberAgrees: an object read member by member with SkipMember is accepted
+// exactly when Skip accepts it, with the same length, nesting limit included.
+func FuzzSkipMemberAgrees(f *testing.F) {
+	for _, k := range []int{0, 1, 509, 510, 511, 512} {
+		f.Add([]byte(`{"a":` + strings.Repeat("[", k) + strings.Repeat("]", k) + `,"b":"x\"y"} tail`))
+		f.Add([]byte(`{"a":` + strings.Repeat(`{"b":`, k) + "1" + strings.Repeat("}", k) + `}`))
+	}
+	f.Add([]byte(`{"status":"completed","exitCode":0,"aggregated":"out\n","cwd":"/w"}`))
+	f.Add([]byte(`{"a":1,}`))
+	f.Add([]byte(`{ "a" : [ 1 , { } ] }x`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if len(data) == 0 || data[0] != '{' {
+			return
+		}
+		want, werr := jsonscan.Skip(data)
+		got, gerr := jsonscan.ObjectPrefix(data, func(_, rest []byte) (int, error) { return jsonscan.SkipMember(rest) })
+		if (werr == nil) != (gerr == nil) || werr == nil && got != want {
+			t.Fatalf("ObjectPrefix with SkipMember = %d, %v; Skip = %d, %v", got, gerr, want, werr)
+		}
+	})
+}

@@ -3,6 +3,7 @@ package ledger
 import (
 	"bytes"
 	"encoding/json"
+	"math/bits"
 	"strconv"
 	"unicode/utf8"
 )
@@ -22,6 +23,32 @@ var safeASCII = func() (t [256]bool) {
 
 const hexDigits = "0123456789abcdef"
 
+const (
+	lsb = 0x0101010101010101 // the lowest bit of each byte
+	msb = 0x8080808080808080 // the highest bit of each byte
+)
+
+// load64 reads s[i:i+8] as a little-endian word; the compiler turns it into one load.
+func load64(s string, i int) uint64 {
+	s = s[i : i+8]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+}
+
+// unsafeBytes flags the bytes of w that are not safeASCII: a control byte (< 0x20),
+// non-ASCII (>= 0x80), '"' or '\\'. It is 0 exactly when all eight are safe, and its
+// lowest set bit is always in the first unsafe byte: a borrow in "some byte is
+// zero / below n" only starts at a byte that really is, and can only run upwards,
+// so it may flag bytes after the first unsafe one but never a byte before it.
+func unsafeBytes(w uint64) uint64 {
+	hasZero := func(x uint64) uint64 { return (x - lsb) &^ x & msb }
+	bad := (w - 0x20*lsb) &^ w & msb // a byte below 0x20
+	bad |= w & msb                   // a byte >= 0x80
+	bad |= hasZero(w ^ '"'*lsb)
+	bad |= hasZero(w ^ '\\'*lsb)
+	return bad
+}
+
 // appendString appends s as a JSON string, escaped as encoding/json does with HTML
 // escaping off: \" \\ \b \f \n \r \t, other controls as \u00XX, invalid UTF-8 as
 // \ufffd, U+2028 and U+2029 as \u2028 and \u2029.
@@ -29,6 +56,17 @@ func appendString(dst []byte, s string) []byte {
 	dst = append(dst, '"')
 	start := 0
 	for i := 0; i < len(s); {
+		// Output text is mostly runs of plain ASCII between newlines: test eight
+		// bytes at a time and fall back to the byte loop only for a word that holds
+		// something to escape or a multi-byte rune.
+		if i+8 <= len(s) {
+			bad := unsafeBytes(load64(s, i))
+			if bad == 0 {
+				i += 8
+				continue
+			}
+			i += bits.TrailingZeros64(bad) >> 3 // straight to the byte that needs a look
+		}
 		c := s[i]
 		if safeASCII[c] {
 			i++
@@ -238,7 +276,7 @@ func (e *Encoded) Kind() string { return e.Body.Kind() }
 
 // Encode turns b into canonical bytes ahead of Append.
 func Encode(b Body) (*Encoded, error) {
-	if out, ok := appendBody(nil, b); ok {
+	if out, ok := appendBody(make([]byte, 0, bodySizeHint(b)), b); ok {
 		return &Encoded{Body: b, JSON: out}, nil
 	}
 	enc := newEncoder()
@@ -246,6 +284,31 @@ func Encode(b Body) (*Encoded, error) {
 		return nil, err
 	}
 	return &Encoded{Body: b, JSON: bytesTrimNewline(enc.body.Bytes())}, nil
+}
+
+// bodySizeHint guesses the encoded size of an exec or exec_update body from its
+// strings, so that its (up to 64 KiB) output is not copied again and again by append
+// doubling a buffer that started empty. The guess allows a sixteenth for escapes:
+// output text escapes little more than its newlines, and when it escapes more, one
+// doubling covers it.
+func bodySizeHint(b Body) int {
+	var n int
+	switch v := b.(type) {
+	case *Exec:
+		n = len(v.TS) + len(v.Runtime) + len(v.Agent) + len(v.Session) + len(v.CorrelationID) + len(v.Tool) +
+			len(v.Command) + len(v.Cwd) + len(v.Host) + len(v.Outcome) + len(v.Signal) + len(v.StartedAt) +
+			len(v.EndedAt) + len(v.Output.Text) + len(v.Output.SHA256) + len(v.Verdict) + len(v.Source.Path) + len(v.Source.EntryID)
+	case *ExecUpdate:
+		n = len(v.TS) + len(v.Runtime) + len(v.Agent) + len(v.Session) + len(v.CorrelationID) + len(v.Outcome) +
+			len(v.Signal) + len(v.EndedAt) + len(v.Verdict) + len(v.Source.Path) + len(v.Source.EntryID)
+		if v.Output != nil {
+			n += len(v.Output.Text) + len(v.Output.SHA256)
+		}
+	default:
+		return 0
+	}
+	// The member names and numbers of an exec take about 330 bytes.
+	return n + n/16 + 512
 }
 
 func bytesTrimNewline(b []byte) []byte {

@@ -57,6 +57,10 @@ type message struct {
 	textOK   bool
 	blocks   []block
 	blocksOK bool
+	// details of a tool result, read in the same pass; detailsOK says they are
+	// parseDetails(Details).
+	details   details
+	detailsOK bool
 }
 
 type block struct {

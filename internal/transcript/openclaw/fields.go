@@ -12,9 +12,65 @@ import (
 // encoding/json does.
 
 func str(dst *string, v []byte) {
+	if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' {
+		if s, ok := vocabulary(v[1 : len(v)-1]); ok {
+			*dst = s
+			return
+		}
+	}
 	if s, ok := jsonscan.String(v); ok {
 		*dst = s
 	}
+}
+
+// vocabulary returns the format's own words (entry types, roles, block types, tool
+// names, statuses) as constants: they are most of the string members of every line,
+// and allocating each anew was a tenth of the decoding. A switch on string(b) does
+// not allocate. Escaped spellings do not match and are decoded as usual.
+func vocabulary(b []byte) (string, bool) {
+	switch string(b) {
+	case "message":
+		return "message", true
+	case "session":
+		return "session", true
+	case "custom":
+		return "custom", true
+	case "toolResult":
+		return "toolResult", true
+	case "assistant":
+		return "assistant", true
+	case "user":
+		return "user", true
+	case "text":
+		return "text", true
+	case "toolCall":
+		return "toolCall", true
+	case "thinking":
+		return "thinking", true
+	case "exec":
+		return "exec", true
+	case "bash":
+		return "bash", true
+	case "process":
+		return "process", true
+	case "stop":
+		return "stop", true
+	case "toolUse":
+		return "toolUse", true
+	case "error":
+		return "error", true
+	case "completed":
+		return "completed", true
+	case "failed":
+		return "failed", true
+	case "running":
+		return "running", true
+	case "openclaw":
+		return "openclaw", true
+	case "":
+		return "", true
+	}
+	return "", false
 }
 
 func num(v []byte) *float64 {
@@ -104,9 +160,20 @@ func parseMessagePrefix(rest []byte) (*message, int, error) {
 		case "toolName":
 			return skipStr(&m.ToolName, rest)
 		case "details":
+			if m.Role == "toolResult" && len(rest) > 0 && rest[0] == '{' {
+				// In place: details repeat the whole output (aggregated), and reading
+				// them again afterwards skipped it a second time.
+				d, n, err := detailsPrefix(rest)
+				if err == nil {
+					m.Details = json.RawMessage(rest[:n])
+					m.details, m.detailsOK = d, true
+				}
+				return n, err
+			}
 			n, err := jsonscan.Skip(rest)
 			if err == nil {
 				m.Details = json.RawMessage(rest[:n])
+				m.detailsOK = false
 			}
 			return n, err
 		case "isError":
@@ -269,39 +336,59 @@ func parseExecArgs(raw []byte) execArgs {
 func parseDetails(raw []byte) (details, error) {
 	var d details
 	err := jsonscan.Object(raw, func(k, v []byte) error {
-		switch string(k) {
-		case "status":
-			str(&d.Status, v)
-		case "exitCode":
-			d.ExitCode = num(v)
-		case "exitSignal":
-			d.ExitSignal = json.RawMessage(v)
-		case "durationMs":
-			d.DurationMs = num(v)
-		case "timedOut":
-			d.TimedOut = jsonscan.Bool(v)
-		case "failureKind":
-			str(&d.FailureKind, v)
-		case "cwd":
-			str(&d.Cwd, v)
-		case "sessionId":
-			str(&d.SessionID, v)
-		case "approvalId":
-			str(&d.ApprovalID, v)
-		case "approvalSlug":
-			str(&d.ApprovalSlug, v)
-		case "error":
-			str(&d.Error, v)
-		case "deniedReason":
-			str(&d.DeniedReason, v)
-		case "reason":
-			str(&d.Reason, v)
-		case "persistedDetailsTruncated":
-			d.Truncated = jsonscan.Bool(v)
-		}
+		d.member(k, v)
 		return nil
 	})
 	return d, err
+}
+
+// detailsPrefix is parseDetails for the object at the start of rest, in place. It
+// accepts what jsonscan.Skip accepts there, with the same length, and then gives
+// what parseDetails gives for those bytes.
+func detailsPrefix(rest []byte) (details, int, error) {
+	var d details
+	n, err := jsonscan.ObjectPrefix(rest, func(k, rest []byte) (int, error) {
+		n, err := jsonscan.SkipMember(rest)
+		if err == nil {
+			d.member(k, rest[:n])
+		}
+		return n, err
+	})
+	return d, n, err
+}
+
+// member reads one member of details.
+func (d *details) member(k, v []byte) {
+	switch string(k) {
+	case "status":
+		str(&d.Status, v)
+	case "exitCode":
+		d.ExitCode = num(v)
+	case "exitSignal":
+		d.ExitSignal = json.RawMessage(v)
+	case "durationMs":
+		d.DurationMs = num(v)
+	case "timedOut":
+		d.TimedOut = jsonscan.Bool(v)
+	case "failureKind":
+		str(&d.FailureKind, v)
+	case "cwd":
+		str(&d.Cwd, v)
+	case "sessionId":
+		str(&d.SessionID, v)
+	case "approvalId":
+		str(&d.ApprovalID, v)
+	case "approvalSlug":
+		str(&d.ApprovalSlug, v)
+	case "error":
+		str(&d.Error, v)
+	case "deniedReason":
+		str(&d.DeniedReason, v)
+	case "reason":
+		str(&d.Reason, v)
+	case "persistedDetailsTruncated":
+		d.Truncated = jsonscan.Bool(v)
+	}
 }
 
 // contentText joins the text blocks of a content value, which is either a string

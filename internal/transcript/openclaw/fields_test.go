@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/clawtrail/clawtrail/internal/jsonscan"
 )
 
 // FuzzFieldsAgreeWithEncodingJSON checks the fast field readers against
@@ -36,6 +38,12 @@ func FuzzFieldsAgreeWithEncodingJSON(f *testing.F) {
 			if m.textOK {
 				if again, _ := contentText(m.Content); again != m.text {
 					t.Fatalf("in-place content text %q, decoded again %q", m.text, again)
+				}
+			}
+			if m.detailsOK {
+				again, err := parseDetails(m.Details)
+				if err != nil || !reflect.DeepEqual(again, m.details) {
+					t.Fatalf("in-place details %+v, decoded again %+v (%v)", m.details, again, err)
 				}
 			}
 			if m.blocksOK {
@@ -109,7 +117,26 @@ func normalize(l *line) {
 	l.Data = compact(l.Data)
 	if l.Message != nil {
 		l.Message.text, l.Message.textOK, l.Message.blocks, l.Message.blocksOK = "", false, nil, false
+		l.Message.details, l.Message.detailsOK = details{}, false
 		l.Message.Content = compact(l.Message.Content)
 		l.Message.Details = compact(l.Message.Details)
 	}
+}
+
+// FuzzVocabulary: a word returned as a constant is what decoding it would give.
+func FuzzVocabulary(f *testing.F) {
+	for _, w := range []string{"message", "session", "custom", "toolResult", "assistant", "user", "text", "toolCall", "thinking", "exec", "bash",
+		"process", "stop", "toolUse", "error", "completed", "failed", "running", "openclaw", "", "mess\\u0061ge", "exec\xff", "other"} {
+		f.Add([]byte(w))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		raw := append(append([]byte{'"'}, b...), '"')
+		got, ok := vocabulary(b)
+		if !ok {
+			return
+		}
+		if want, _ := jsonscan.String(raw); got != want {
+			t.Fatalf("vocabulary(%q) = %q, decoding gives %q", b, got, want)
+		}
+	})
 }

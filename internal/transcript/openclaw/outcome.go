@@ -54,7 +54,7 @@ func decodeResult(m *message) (*event.Result, error) {
 	hasDetails := len(m.Details) > 0 && m.Details[0] == '{'
 	if hasDetails {
 		var derr error
-		if d, derr = parseDetails(m.Details); derr != nil {
+		if d, derr = m.parsedDetails(); derr != nil {
 			hasDetails = false
 			err = errors.Join(err, fmt.Errorf("tool result details: %w", derr))
 		}
@@ -93,10 +93,19 @@ func decodeResult(m *message) (*event.Result, error) {
 	return r, err
 }
 
+// parsedDetails is parseDetails(m.Details), from the parse of the line when it was
+// read there.
+func (m *message) parsedDetails() (details, error) {
+	if m.detailsOK {
+		return m.details, nil
+	}
+	return parseDetails(m.Details)
+}
+
 func otherToolOutcome(m *message) string {
 	var status string
 	if len(m.Details) > 0 && m.Details[0] == '{' {
-		d, _ := parseDetails(m.Details)
+		d, _ := m.parsedDetails()
 		status = d.Status
 	}
 	switch status {
