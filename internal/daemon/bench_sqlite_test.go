@@ -82,33 +82,8 @@ func latencyWriter(path string, in io.Reader, out io.Writer) error {
 // them zstd-compressed.
 func BenchmarkSQLiteResultToDurableLatency(b *testing.B) {
 	dir := b.TempDir()
-	state := filepath.Join(dir, "state")
-	path := filepath.Join(state, "agents", "main", "agent", "openclaw-agent.sqlite")
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		b.Fatal(err)
-	}
-	db, err := sqlitetest.Create(path, sqlitetest.DDLSchema23, 5000)
-	if err != nil {
-		b.Fatal(err)
-	}
 	const sessions = 1000
-	tx, err := db.Begin()
-	if err != nil {
-		b.Fatal(err)
-	}
-	for i := range sessions {
-		s := fmt.Sprintf("s%04d", i)
-		rows := []string{header(s), call("a0", "c0"+s, "ls", t0), result("r0", "c0"+s, 0)}
-		for seq, ev := range rows {
-			if err := sqlitetest.Insert(context.Background(), tx, s, int64(seq+1), []byte(ev), seq%2 == 1, 1); err != nil {
-				b.Fatal(err)
-			}
-		}
-	}
-	if err := tx.Commit(); err != nil {
-		b.Fatal(err)
-	}
-	db.Close()
+	state, path, _ := benchAgentDB(b, dir, sessions, oneExec)
 
 	writer := exec.Command(os.Args[0], "-test.run=^$")
 	writer.Env = append(os.Environ(), "DAEMON_SQLITE_WRITER="+path)
@@ -191,24 +166,7 @@ func BenchmarkSQLiteResultToDurableLatency(b *testing.B) {
 // 1,000 sessions (3,000 rows) for 10 s after catching up, with the default sweep.
 func BenchmarkSQLiteIdle(b *testing.B) {
 	dir := b.TempDir()
-	state := filepath.Join(dir, "state")
-	path := filepath.Join(state, "agents", "main", "agent", "openclaw-agent.sqlite")
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		b.Fatal(err)
-	}
-	db, err := sqlitetest.Create(path, sqlitetest.DDLSchema23, 5000)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
-	for i := range 1000 {
-		s := fmt.Sprintf("s%04d", i)
-		for seq, ev := range []string{header(s), call("a0", "c0"+s, "ls", t0), result("r0", "c0"+s, 0)} {
-			if err := sqlitetest.Insert(context.Background(), db, s, int64(seq+1), []byte(ev), seq%2 == 1, 1); err != nil {
-				b.Fatal(err)
-			}
-		}
-	}
+	state, _, _ := benchAgentDB(b, dir, 1000, oneExec)
 	d := daemon.New(daemon.Config{Sources: []string{state}, Ledger: filepath.Join(dir, "governance.jsonl")})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -241,39 +199,15 @@ func BenchmarkSQLiteIdle(b *testing.B) {
 //	go test -run '^$' -bench SQLiteRestart -benchtime 5x ./internal/daemon
 func BenchmarkSQLiteRestart(b *testing.B) {
 	dir := b.TempDir()
-	state := filepath.Join(dir, "state")
-	path := filepath.Join(state, "agents", "main", "agent", "openclaw-agent.sqlite")
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		b.Fatal(err)
-	}
-	db, err := sqlitetest.Create(path, sqlitetest.DDLSchema23, 5000)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
 	out := strings.Repeat("drwxr-xr-x 2 node node 4096 Nov 25 10:00 src\n", 22)
-	var bytes int64
-	for i := range 1000 {
-		s := fmt.Sprintf("s%04d", i)
-		tx, err := db.Begin()
-		if err != nil {
-			b.Fatal(err)
-		}
+	state, _, bytes := benchAgentDB(b, dir, 1000, func(s string) []string {
 		events := []string{header(s)}
 		for j := range 49 {
 			id := fmt.Sprintf("c%d", j)
 			events = append(events, call("a"+id, id, "ls -la src", t0), resultOut("r"+id, id, 0, out))
 		}
-		for seq, ev := range events {
-			bytes += int64(len(ev))
-			if err := sqlitetest.Insert(context.Background(), tx, s, int64(seq+1), []byte(ev), seq%2 == 1, 1); err != nil {
-				b.Fatal(err)
-			}
-		}
-		if err := tx.Commit(); err != nil {
-			b.Fatal(err)
-		}
-	}
+		return events
+	})
 	ledgerPath := filepath.Join(dir, "governance.jsonl")
 	once := func() time.Duration {
 		start := time.Now()
@@ -293,4 +227,44 @@ func BenchmarkSQLiteRestart(b *testing.B) {
 	b.ReportMetric(float64(bytes)/1e6, "event_MB")
 	b.ReportMetric(first.Seconds(), "first_s")
 	b.ReportMetric(reread.Seconds(), "reread_s")
+}
+
+// benchAgentDB creates a state dir holding one agent database (schema 23) whose
+// sessions s0000… get the events of rows, one transaction per session, every other
+// event zstd-compressed. It returns the state dir, the database's path and the
+// bytes of event JSON written; the writer connection is closed.
+func benchAgentDB(b *testing.B, dir string, sessions int, rows func(session string) []string) (state, path string, bytes int64) {
+	b.Helper()
+	state = filepath.Join(dir, "state")
+	path = filepath.Join(state, "agents", "main", "agent", "openclaw-agent.sqlite")
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		b.Fatal(err)
+	}
+	db, err := sqlitetest.Create(path, sqlitetest.DDLSchema23, 5000)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	for i := range sessions {
+		s := fmt.Sprintf("s%04d", i)
+		tx, err := db.Begin()
+		if err != nil {
+			b.Fatal(err)
+		}
+		for seq, ev := range rows(s) {
+			bytes += int64(len(ev))
+			if err := sqlitetest.Insert(context.Background(), tx, s, int64(seq+1), []byte(ev), seq%2 == 1, 1); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if err := tx.Commit(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return state, path, bytes
+}
+
+// oneExec is a session of a header, an exec call and its result.
+func oneExec(s string) []string {
+	return []string{header(s), call("a0", "c0"+s, "ls", t0), result("r0", "c0"+s, 0)}
 }

@@ -62,23 +62,32 @@ type rawRow struct {
 // bad and the read goes on. An error from fn stops the read and is returned;
 // the rows before it were delivered.
 func (db *DB) Read(ctx context.Context, after func(session string) int64, fn func(Row) error, bad func(session string, seq int64, err error)) (int, error) {
+	sch, err := db.Schema(ctx)
+	if err != nil {
+		return 0, err
+	}
+	after, bad, err = db.readable(sch, after, bad)
+	if err != nil {
+		return 0, err
+	}
+	return db.read(ctx, buildReadQueries(sch), readCursor{}, after, fn, bad)
+}
+
+// readable refuses a schema Read cannot read, and fills in the optional callbacks.
+func (db *DB) readable(sch Schema, after func(string) int64, bad func(string, int64, error)) (func(string) int64, func(string, int64, error), error) {
 	if after == nil {
 		after = func(string) int64 { return math.MinInt64 }
 	}
 	if bad == nil {
 		bad = func(string, int64, error) {}
 	}
-	sch, err := db.Schema(ctx)
-	if err != nil {
-		return 0, err
-	}
 	if !sch.readable() {
-		return 0, fmt.Errorf("%s: %w (%v)", db.path, ErrNoTranscripts, sch.Warnings)
+		return nil, nil, fmt.Errorf("%s: %w (%v)", db.path, ErrNoTranscripts, sch.Warnings)
 	}
 	if sch.unindexed {
-		return 0, fmt.Errorf("%s: %w (%v)", db.path, ErrUnindexed, sch.Warnings)
+		return nil, nil, fmt.Errorf("%s: %w (%v)", db.path, ErrUnindexed, sch.Warnings)
 	}
-	return db.read(ctx, buildReadQueries(sch), readCursor{}, after, fn, bad)
+	return after, bad, nil
 }
 
 // ReadSessions is Read restricted to the given sessions: for each, the rows with
@@ -86,21 +95,13 @@ func (db *DB) Read(ctx context.Context, after func(session string) int64, fn fun
 // the cheap follow-up of Changed, where Read would enter every session of the
 // database once.
 func (db *DB) ReadSessions(ctx context.Context, sessions []string, after func(session string) int64, fn func(Row) error, bad func(session string, seq int64, err error)) (int, error) {
-	if after == nil {
-		after = func(string) int64 { return math.MinInt64 }
-	}
-	if bad == nil {
-		bad = func(string, int64, error) {}
-	}
 	sch, err := db.schemaCached(ctx)
 	if err != nil {
 		return 0, err
 	}
-	if !sch.readable() {
-		return 0, fmt.Errorf("%s: %w (%v)", db.path, ErrNoTranscripts, sch.Warnings)
-	}
-	if sch.unindexed {
-		return 0, fmt.Errorf("%s: %w (%v)", db.path, ErrUnindexed, sch.Warnings)
+	after, bad, err = db.readable(sch, after, bad)
+	if err != nil {
+		return 0, err
 	}
 	q := buildReadQueries(sch)
 	total := 0
