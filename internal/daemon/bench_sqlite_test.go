@@ -11,7 +11,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -167,28 +166,7 @@ func BenchmarkSQLiteResultToDurableLatency(b *testing.B) {
 func BenchmarkSQLiteIdle(b *testing.B) {
 	dir := b.TempDir()
 	state, _, _ := benchAgentDB(b, dir, 1000, oneExec)
-	d := daemon.New(daemon.Config{Sources: []string{state}, Ledger: filepath.Join(dir, "governance.jsonl")})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- d.Run(ctx) }()
-	for !d.Status().Ready {
-		time.Sleep(10 * time.Millisecond)
-	}
-	time.Sleep(time.Second)
-	var before, after syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &before)
-	b.ResetTimer()
-	idle := 10 * time.Second
-	time.Sleep(idle)
-	b.StopTimer()
-	syscall.Getrusage(syscall.RUSAGE_SELF, &after)
-	cpu := time.Duration(after.Utime.Nano()+after.Stime.Nano()-before.Utime.Nano()-before.Stime.Nano()) * time.Nanosecond
-	b.ReportMetric(100*cpu.Seconds()/idle.Seconds(), "%core")
-	b.ReportMetric(vmRSS()/1024, "rss_MB")
-	cancel()
-	if err := <-done; err != nil {
-		b.Fatal(err)
-	}
+	measureIdle(b, daemon.Config{Sources: []string{state}, Ledger: filepath.Join(dir, "governance.jsonl")})
 }
 
 // BenchmarkSQLiteRestart measures `run --once` over an agent database already

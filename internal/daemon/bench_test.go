@@ -86,28 +86,9 @@ func BenchmarkIdleFiles(b *testing.B) {
 		id := fmt.Sprintf("s%05d", i)
 		os.WriteFile(filepath.Join(sessions, id+".jsonl"), []byte(header(id)+"\n"+call("a1", "c"+id, "ls", t0)+"\n"+result("r1", "c"+id, 0)+"\n"), 0o600)
 	}
-	d := daemon.New(daemon.Config{Sources: []string{filepath.Join(dir, "state")}, Ledger: filepath.Join(dir, "governance.jsonl")})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- d.Run(ctx) }()
-	for !d.Status().Ready {
-		time.Sleep(10 * time.Millisecond)
-	}
-	time.Sleep(time.Second)
-	var before, after syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &before)
-	b.ResetTimer()
-	idle := 10 * time.Second
-	time.Sleep(idle)
-	b.StopTimer()
-	syscall.Getrusage(syscall.RUSAGE_SELF, &after)
-	cpu := time.Duration(after.Utime.Nano()+after.Stime.Nano()-before.Utime.Nano()-before.Stime.Nano()) * time.Nanosecond
-	b.ReportMetric(100*cpu.Seconds()/idle.Seconds(), "%core")
+	st, after := measureIdle(b, daemon.Config{Sources: []string{filepath.Join(dir, "state")}, Ledger: filepath.Join(dir, "governance.jsonl")})
 	b.ReportMetric(float64(after.Maxrss)/1024, "maxrss_MB")
-	b.ReportMetric(vmRSS()/1024, "rss_MB")
-	b.ReportMetric(float64(d.Status().Files), "files")
-	cancel()
-	<-done
+	b.ReportMetric(float64(st.Files), "files")
 }
 
 // vmRSS is the resident set now, in KiB (the benchmark's steady state, where
@@ -125,4 +106,35 @@ func vmRSS() float64 {
 		}
 	}
 	return 0
+}
+
+// measureIdle runs a daemon on cfg, lets it catch up, and reports the CPU its
+// process spends over 10 s of idling (%core) and its RSS after; it returns the
+// daemon's status and the process's resource usage at the end.
+func measureIdle(b *testing.B, cfg daemon.Config) (daemon.Status, syscall.Rusage) {
+	b.Helper()
+	d := daemon.New(cfg)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- d.Run(ctx) }()
+	for !d.Status().Ready {
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(time.Second)
+	var before, after syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &before)
+	b.ResetTimer()
+	idle := 10 * time.Second
+	time.Sleep(idle)
+	b.StopTimer()
+	syscall.Getrusage(syscall.RUSAGE_SELF, &after)
+	cpu := time.Duration(after.Utime.Nano()+after.Stime.Nano()-before.Utime.Nano()-before.Stime.Nano()) * time.Nanosecond
+	b.ReportMetric(100*cpu.Seconds()/idle.Seconds(), "%core")
+	b.ReportMetric(vmRSS()/1024, "rss_MB")
+	st := d.Status()
+	cancel()
+	if err := <-done; err != nil {
+		b.Fatal(err)
+	}
+	return st, after
 }
