@@ -100,6 +100,16 @@ func (d *Daemon) pollDB(ctx context.Context, f *followedDB, full bool) int {
 		f.db, f.id, f.last = db, id, map[string]int64{}
 		f.feeds = map[string]*scan.Feeder{}
 		f.hint, f.read, full = false, false, true
+	} else if err == nil {
+		if id.HeaderRead && f.id.HeaderRead && id.SchemaCookie != f.id.SchemaCookie {
+			// Rewritten in place: a VACUUM (which may renumber rowids) or a schema
+			// change. Rows keep their (session, seq), so reading resumes where it
+			// was, by a full read, since rowid marks say nothing any more.
+			d.queue = append(d.queue, &ledger.SourceChange{Type: "reset", Runtime: "openclaw", Agent: f.d.Agent, Path: f.d.Rel,
+				Detail: "the transcript database was rewritten in place (VACUUM or a schema change); events already recorded are not recorded again"})
+			f.hint, full = false, true
+		}
+		f.id = id
 	}
 	var sessions []string
 	var mark int64

@@ -179,3 +179,32 @@ func TestSQLiteRestartResumesFromPositions(t *testing.T) {
 		t.Fatalf("%d problems after the restart: events already audited were read again", p)
 	}
 }
+
+// A VACUUM rewrites the database in place (and may renumber rowids): the ledger says
+// so with a source record, nothing is recorded twice, and following goes on.
+func TestSQLiteVacuumIsRecorded(t *testing.T) {
+	e := newEnv(t)
+	db := e.agentDB("main")
+	insertEvents(t, db, "s1", 1, header("s1"), call("a1", "c1", "ls", t0), result("r1", "c1", 0))
+	insertEvents(t, db, "s2", 1, header("s2"), call("b1", "d1", "id", t0), result("b2", "d1", 0))
+	e.start()
+	e.waitExecs("s1/c1:succeeded s2/d1:succeeded")
+	if _, err := db.Exec(`DELETE FROM transcript_events WHERE session_id = 's2'`); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{`VACUUM`, `PRAGMA wal_checkpoint(TRUNCATE)`} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	insertEvents(t, db, "s1", 4, call("a2", "c2", "pwd", t0), result("r2", "c2", 0))
+	e.waitExecs("s1/c1:succeeded s1/c2:succeeded s2/d1:succeeded")
+	e.waitFor("a reset record for the database", func() bool {
+		for _, r := range e.records() {
+			if r.Kind == "source" && r.Type == "reset" && strings.HasSuffix(r.Path, "openclaw-agent.sqlite") {
+				return true
+			}
+		}
+		return false
+	})
+}
