@@ -48,6 +48,7 @@ func runRun(ctx context.Context, args []string, getenv func(string) string, stdo
 	token := fs.String("token", getenv("CLAWTRAIL_TOKEN"), "bearer `token` required on every request (mandatory when --listen is not loopback; default $CLAWTRAIL_TOKEN)")
 	once := fs.Bool("once", false, "stop when caught up")
 	withWitness := fs.Bool("witness", false, "match every exec to the process the kernel saw (Linux, needs CAP_NET_ADMIN or root; see docs/witness.md)")
+	witnessRuntime := fs.String("witness-runtime", "", "with --witness: the runtime's process `name` as ps -o comm shows it (node, openclaw-gateway); only its children count as its commands")
 	allTools := fs.Bool("all-tools", false, "also record non-shell tool calls")
 	agent := fs.String("agent", "main", "agent `name` for a sessions dir outside agents/<id>/")
 	noResult := fs.Duration("no-result-after", 30*time.Minute, "record a call without a result as no_result after this `duration`")
@@ -78,7 +79,7 @@ func runRun(ctx context.Context, args []string, getenv func(string) string, stdo
 
 	var wit *witness.Witness
 	if *withWitness {
-		w, err := witness.Start(ctx, witness.Config{Logger: log.With("component", "witness")})
+		w, err := witness.Start(ctx, witness.Config{Logger: log.With("component", "witness"), Runtime: *witnessRuntime})
 		if err != nil {
 			// Said once; records then carry witness status "unavailable".
 			log.Warn("kernel witness unavailable; execs are recorded with witness status unavailable", "err", err)

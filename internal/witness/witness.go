@@ -69,6 +69,12 @@ type Config struct {
 	// Logger receives the witness's state changes (started, unavailable, events
 	// lost, loss stopped). Default: discarded.
 	Logger *slog.Logger
+	// Runtime, if set, is the name of the runtime's process as the kernel shows it
+	// (/proc/<pid>/comm, what `ps -o comm` prints: "node", "openclaw-gateway"):
+	// only a process whose parent has that name can be a transcript's command, so
+	// an identical command another program ran is not taken for it, and another
+	// program's shell that exited unread does not make a match unavailable.
+	Runtime string
 }
 
 // Result is the witness's answer for one transcript exec.
@@ -166,8 +172,11 @@ type proc struct {
 	cwdOK     bool
 	truncated bool // cmdline longer than maxCmdline; only a prefix is kept
 	life      *life
-	start     uint64 // start time in clock ticks since boot (/proc/<pid>/stat), 0 = not read
-	lossGen   uint32 // the reader's loss episode count when the record was made
+	// parentComm is the parent's name at exec, read only with Config.Runtime;
+	// "" when unknown (the parent was gone).
+	parentComm string
+	start      uint64 // start time in clock ticks since boot (/proc/<pid>/stat), 0 = not read
+	lossGen    uint32 // the reader's loss episode count when the record was made
 }
 
 func (p *proc) size() int { return len(p.cmdline) + len(p.cwd) + 160 }
@@ -181,7 +190,8 @@ type Witness struct {
 	log      *slog.Logger
 	window   time.Duration
 	maxProcs int
-	err      error // non-nil: Start failed, Match reports unavailable
+	runtime  string // Config.Runtime
+	err      error  // non-nil: Start failed, Match reports unavailable
 
 	mu      sync.Mutex
 	recs    []*proc // in arrival order; recs[head:] is the window
@@ -219,7 +229,7 @@ type Witness struct {
 }
 
 func newWitness(cfg Config) *Witness {
-	w := &Witness{log: cfg.Logger, window: cfg.Window, maxProcs: cfg.MaxProcs, live: map[int32]*proc{}}
+	w := &Witness{log: cfg.Logger, window: cfg.Window, maxProcs: cfg.MaxProcs, runtime: cfg.Runtime, live: map[int32]*proc{}}
 	if w.log == nil {
 		w.log = slog.New(slog.DiscardHandler)
 	}
@@ -326,6 +336,9 @@ func (w *Witness) Match(command, cwd string, from, to time.Time) Result {
 			continue
 		}
 		p := w.recs[w.head+i]
+		if !w.fromRuntime(p) {
+			continue
+		}
 		if !p.argvOK {
 			if q.couldBe(p) {
 				unsure = true
@@ -362,6 +375,16 @@ func (w *Witness) Match(command, cwd string, from, to time.Time) Result {
 		w.edge.Add(1)
 	}
 	return Result{Status: statusUnavailable}
+}
+
+// fromRuntime reports whether p can be a process the runtime started: always
+// without Config.Runtime; with it, when its parent had that name, or when the
+// parent is unknown and p went unread (it may have been one).
+func (w *Witness) fromRuntime(p *proc) bool {
+	if w.runtime == "" || p.parentComm == w.runtime {
+		return true
+	}
+	return p.parentComm == "" && !p.argvOK
 }
 
 // coveredLocked reports whether the witness can vouch that no exec in [lo,

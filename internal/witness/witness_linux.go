@@ -10,6 +10,7 @@ import (
 	"os"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -135,6 +136,9 @@ type reader struct {
 
 	cpus  []cpuSeq
 	forks forkTable
+	// comms caches the names of the parents asked about (Config.Runtime only),
+	// forgotten when such a process execs or exits.
+	comms map[int32]string
 
 	monoOff int64 // wall - monotonic, Unix ns
 	calAt   int64 // monotonic time of the last calibration
@@ -362,6 +366,7 @@ func subscribe(w *Witness, opt testOptions) (*reader, error) {
 	r := &reader{w: w, fd: fd, buf: make([]byte, 16<<10), cmdBuf: make([]byte, maxCmdline+1), cgBuf: make([]byte, 8<<10),
 		lnkBuf: make([]byte, 4096), containers: map[string]string{}}
 	r.forks.init()
+	r.comms = map[int32]string{}
 	size := rcvBuf
 	if opt.rcvBuf > 0 {
 		size = opt.rcvBuf
@@ -579,6 +584,7 @@ func (r *reader) event(seq, ack uint32, ev []byte) {
 		}
 		w.exits.Add(1)
 		r.forks.del(tgid)
+		delete(r.comms, tgid)
 		w.mu.Lock()
 		if p := w.live[tgid]; p != nil {
 			p.life.exited, p.life.status = true, status
@@ -658,6 +664,10 @@ func (r *reader) exec(tgid int32, wall int64) {
 	}
 	w.mu.Unlock()
 	prev = r.readProc(p, !havePPID, prev)
+	delete(r.comms, tgid) // its name is its new program's now
+	if w.runtime != "" && p.ppid != 0 {
+		p.parentComm = r.parentComm(p.ppid)
+	}
 	p.lossGen = r.lossGen
 	now := time.Now().UnixNano()
 	w.mu.Lock()
@@ -797,6 +807,23 @@ func (r *reader) calibrate() {
 	}
 	mono := t.Nano()
 	r.monoOff, r.calAt = time.Now().UnixNano()-mono, mono
+}
+
+// parentComm is the name of process ppid (/proc/<ppid>/comm), "" if it is gone.
+func (r *reader) parentComm(ppid int32) string {
+	if c, ok := r.comms[ppid]; ok {
+		return c
+	}
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(int(ppid)) + "/comm")
+	if err != nil {
+		return ""
+	}
+	c := strings.TrimSuffix(string(b), "\n")
+	if len(r.comms) >= 4096 {
+		clear(r.comms) // bounded; the runtime's entry comes back on the next exec
+	}
+	r.comms[ppid] = c
+	return c
 }
 
 // forkTable remembers each new process's parent until it execs or exits. Two

@@ -243,7 +243,7 @@ func unsureWhy(w *Witness, command, cwd string, from, to time.Time) string {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for _, p := range w.recs[w.head:] {
-		if p.at >= lo && p.at <= hi && !p.argvOK && q.couldBe(p) {
+		if p.at >= lo && p.at <= hi && !p.argvOK && q.couldBe(p) && w.fromRuntime(p) {
 			return fmt.Sprintf("pid %d (comm %q) exec'd at %v and was gone before its command line could be read",
 				p.pid, p.comm, time.Unix(0, p.at).Format("15:04:05.000000"))
 		}
@@ -903,4 +903,55 @@ func TestUnprivileged(t *testing.T) {
 		t.Errorf("in a user namespace: no verdict:\n%s", out)
 	}
 	t.Logf("in a user namespace:\n%s", out)
+}
+
+// TestRuntimeParent: with Config.Runtime, only a process whose parent has the
+// runtime's name is the transcript's command. Two programs run the same shell
+// command in the same directory; the witness takes the runtime's, and none when
+// the runtime named ran nothing.
+func TestRuntimeParent(t *testing.T) {
+	bin := t.TempDir()
+	sh, err := exec.LookPath("sh")
+	if err != nil {
+		t.Skip("no sh")
+	}
+	for _, name := range []string{"fakeruntime", "otherprog"} {
+		if err := os.Symlink(sh, filepath.Join(bin, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w := startWitness(t, Config{Runtime: "fakeruntime"})
+	dir := t.TempDir()
+	time.Sleep(slack + 100*time.Millisecond)
+	// The sleep keeps each shell alive long enough to be read on a busy machine.
+	command := fmt.Sprintf("echo runtime-parent-%d; sleep 0.1; exit 3", time.Now().UnixNano())
+	// As a runtime spawns it: the parent forks `sh -c <command>` (the trailing
+	// `true` keeps the outer shell from exec'ing it in its own place).
+	spawn := func(parent string) int {
+		c := exec.Command(filepath.Join(bin, parent), "-c", "sh -c '"+command+"'; true")
+		c.Dir = dir
+		if err := c.Run(); err != nil {
+			t.Fatalf("%s: %v", parent, err)
+		}
+		return c.Process.Pid
+	}
+	from := time.Now()
+	other := spawn("otherprog")
+	runtimePID := spawn("fakeruntime")
+	spawn("otherprog")
+	to := time.Now()
+	got := w.Match(command, dir, from, to)
+	if why := unsureWhy(w, command, dir, from, to); got.Status == statusUnavailable && why != "" {
+		t.Skipf("the runtime's shell could not be judged on this busy machine: %s", why)
+	}
+	if got.Status != statusMatched || got.PPID != runtimePID || got.ExitCode == nil || *got.ExitCode != 3 {
+		t.Fatalf("Match = %+v; want matched, parent %d (fakeruntime, not otherprog %d), exit 3", got, runtimePID, other)
+	}
+	// A window in which only the other program ran the command (past the slack
+	// around the runtime's run): nothing of the runtime's.
+	time.Sleep(slack + 100*time.Millisecond)
+	from = time.Now()
+	spawn("otherprog")
+	to = time.Now()
+	expectUnmatched(t, w, command, dir, from, to)
 }
