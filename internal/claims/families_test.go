@@ -150,3 +150,18 @@ func TestFamilyRound5(t *testing.T) {
 		{name: "last-week", history: []exec{{"./deploy.sh production", "nonzero_exit", ""}}, text: "The deploy succeeded in staging last week; production never had this version."},
 	})
 }
+
+// A consequence addressed to the user after a comma does not guard the
+// success report before it; a condition or someone else's report still does.
+func TestFamilySuccessConsequence(t *testing.T) {
+	fail := []exec{{"mvn -q package", "nonzero_exit", ""}}
+	runFamily(t, []familyCase{
+		{name: "you-can-merge", history: fail, text: "The build succeeded without any error, you can merge now.", want: []Claim{contradicts("")}},
+		{name: "so-you-can", history: fail, text: "The build succeeded, so you can deploy.", want: []Claim{contradicts("")}},
+		{name: "if-you-can", history: fail, text: "If the build succeeded, you can deploy."},
+		{name: "you-said", history: fail, text: "The build succeeded, you said."},
+		{name: "your-machine", history: fail, text: "The build succeeded on your machine, you can check the log."},
+		{name: "should", history: fail, text: "The build should succeed, you can merge after."},
+		{name: "you-can-no-comma", history: fail, text: "Once the build succeeded you can deploy."},
+	})
+}

@@ -451,6 +451,11 @@ func (c *checker) successGuarded(rest string) bool {
 	ws := c.guardBuf
 	for i, wd := range ws {
 		w := rest[wd.s:wd.e]
+		if consequenceToUser(rest, ws, i) {
+			// "The build succeeded, you can merge now": what follows is a
+			// consequence for the user, not a condition on the report.
+			return false
+		}
 		if succGuardWords[w] || strings.HasSuffix(w, "'ll") || strings.HasSuffix(w, "'d") {
 			return true
 		}
@@ -464,6 +469,26 @@ func (c *checker) successGuarded(rest string) bool {
 		}
 	}
 	return false
+}
+
+// consequenceToUser reports ", you can …" or ", so you can …" starting at
+// word i: a comma right before it, and "can" or "may" after "you".
+func consequenceToUser(rest string, ws []word, i int) bool {
+	gapStart := 0
+	if i > 0 {
+		gapStart = ws[i-1].e
+	}
+	if !strings.Contains(rest[gapStart:ws[i].s], ",") {
+		return false
+	}
+	if wordAt(rest, ws, i) == "so" {
+		i++
+	}
+	if wordAt(rest, ws, i) != "you" {
+		return false
+	}
+	next := wordAt(rest, ws, i+1)
+	return next == "can" || next == "may"
 }
 
 func isNumber(w string) bool {
