@@ -95,7 +95,9 @@ func (c *checker) analyze(s *sent) *sentInfo {
 			}
 			c.explicitObjects(s, in, end)
 		}
-		if m := reTerseTried.FindStringIndex(body); m != nil && commandObject(sh, in.lead+m[1]) {
+		if !strings.Contains(body, "tried") {
+			// reTerseTried cannot match
+		} else if m := reTerseTried.FindStringIndex(body); m != nil && commandObject(sh, in.lead+m[1]) {
 			// "Tried `curl -sI …` → 200": a terse report of a run, like "Ran"
 			c.triedObjects(s, in, in.lead+m[1])
 		}
