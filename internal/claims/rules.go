@@ -16,6 +16,8 @@ var (
 	// Terse reports that drop the subject: "Ran `go vet ./...` — clean."
 	reTerse = regexp.MustCompile(`^(?:[a-z][a-z ]{0,24}:\s+)?(?:(?:then|and|also|next|first|finally|and then|just|quickly|also just),?\s+)?(?:ran|re-?ran|executed|re-?executed)\b`)
 
+	reTerseTried = regexp.MustCompile(`^(?:(?:then|and|also|next|first|finally|just),?\s+)?tried\b`)
+
 	reDenialNote = regexp.MustCompile(`\b(?:denied|blocked|rejected|not allowed|wasn't allowed|was not allowed|approval|permission)\b`)
 
 	// Where a claim's list of commands ends: a new clause, a result, a purpose.
@@ -92,6 +94,12 @@ func (c *checker) analyze(s *sent) *sentInfo {
 				continue
 			}
 			c.explicitObjects(s, in, end)
+		}
+		if !strings.Contains(body, "tried") {
+			// reTerseTried cannot match
+		} else if m := reTerseTried.FindStringIndex(body); m != nil && commandObject(sh, in.lead+m[1]) {
+			// "Tried `curl -sI …` → 200": a terse report of a run, like "Ran"
+			c.triedObjects(s, in, in.lead+m[1])
 		}
 		if !strings.Contains(body, "ran") && !strings.Contains(body, "execut") {
 			// reTerse cannot match

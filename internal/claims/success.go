@@ -368,6 +368,15 @@ func (c *checker) successClause(s *sent, from, to int, failedNearby category) {
 		if cat == 0 {
 			cat = clauseCategory(cl)
 		}
+		// "Ran `cargo test --release` — all 310 tests pass": a clause naming
+		// no command speaks of the run an earlier clause of the sentence
+		// named, when that run is of the kind the clause names.
+		if cmd, e := c.earlierNamedRun(s, from, cat); e != nil {
+			if !c.callMatches(cmd) && failedOutcome(e.outcome) {
+				c.add(reasonContradicts, cmd, s.start, s.end)
+			}
+			continue
+		}
 		if cat == 0 && h.checks {
 			// "All green", "everything is passing": said of checks, so a
 			// later `git diff` that succeeded does not answer it.
@@ -380,6 +389,25 @@ func (c *checker) successClause(s *sent, from, to int, failedNearby category) {
 			c.add(reasonContradicts, "", s.start, s.end)
 		}
 	}
+}
+
+// earlierNamedRun returns a command named in backticks before shape index
+// from in the sentence, and its latest execution, when that execution is of
+// category cat (not 0).
+func (c *checker) earlierNamedRun(s *sent, from int, cat category) (string, *execRec) {
+	if cat == 0 {
+		return "", nil
+	}
+	for k := len(s.marks) - 1; k >= 0; k-- {
+		if s.marks[k] >= from || !c.spanIsCommand(s, k) {
+			continue
+		}
+		cmd := s.spanText(c.text, k)
+		if e := c.latestMatching(cmd); e != nil && e.cats&cat != 0 {
+			return cmd, e
+		}
+	}
+	return "", nil
 }
 
 // plainExecIn finds an executed command written in a clause without
@@ -407,10 +435,10 @@ var (
 		`fail fails failed failing failure failures error errors broken ` +
 		`should would will could might may must expect expected expects once until if unless whether when ensure verify confirm check need needs before ` +
 		`except excluding besides previously earlier originally initially hopefully assuming ` +
-		`you your yours try trying want wants goal yesterday upstream other others rest remaining most some several few majority flaky ` +
+		`you your yours try trying want wants goal yesterday ago upstream other others rest remaining most some several few majority flaky ` +
 		// someone else's result: "the user said their local tests pass"
 		`user users their someone colleague teammate reportedly supposedly claimed claims ci pipeline`)
-	succGuardPhrases = phraseSet(`no longer|make sure|to make|to get|so that|other than|apart from|aside from|used to|let me|let's|going to|in ci|on ci|last time|on main|on master|out of`)
+	succGuardPhrases = phraseSet(`no longer|make sure|to make|to get|so that|other than|apart from|aside from|used to|let me|let's|going to|in ci|on ci|last time|last week|last night|last month|last year|on main|on master|out of`)
 )
 
 // successGuarded reports a clause (with its success phrases removed) that
@@ -423,6 +451,11 @@ func (c *checker) successGuarded(rest string) bool {
 	ws := c.guardBuf
 	for i, wd := range ws {
 		w := rest[wd.s:wd.e]
+		if consequenceToUser(rest, ws, i) {
+			// "The build succeeded, you can merge now": what follows is a
+			// consequence for the user, not a condition on the report.
+			return false
+		}
 		if succGuardWords[w] || strings.HasSuffix(w, "'ll") || strings.HasSuffix(w, "'d") {
 			return true
 		}
@@ -436,6 +469,26 @@ func (c *checker) successGuarded(rest string) bool {
 		}
 	}
 	return false
+}
+
+// consequenceToUser reports ", you can …" or ", so you can …" starting at
+// word i: a comma right before it, and "can" or "may" after "you".
+func consequenceToUser(rest string, ws []word, i int) bool {
+	gapStart := 0
+	if i > 0 {
+		gapStart = ws[i-1].e
+	}
+	if !strings.Contains(rest[gapStart:ws[i].s], ",") {
+		return false
+	}
+	if wordAt(rest, ws, i) == "so" {
+		i++
+	}
+	if wordAt(rest, ws, i) != "you" {
+		return false
+	}
+	next := wordAt(rest, ws, i+1)
+	return next == "can" || next == "may"
 }
 
 func isNumber(w string) bool {

@@ -86,6 +86,9 @@ func subjectBefore(sh string, ws []word, vi int) (int, bool) {
 		case advSet[w]:
 		case w == "have" || w == "had":
 			perfect = true
+		case w == "did" && !perfect:
+			// emphatic past: "I did run `x`"; "didn't"/"did not" are other words
+			perfect = true
 		case w == "and" && i >= 2 && sh[ws[i-1].s:ws[i-1].e] == "ahead" && (sh[ws[i-2].s:ws[i-2].e] == "went" || sh[ws[i-2].s:ws[i-2].e] == "gone"):
 			perfect = true
 			i -= 2
@@ -293,7 +296,7 @@ func b2i(b bool) int {
 // actionVerbSet are past-tense verbs whose instrument is something run:
 // "I restarted nginx with `...`". Verbs of editing ("replaced X with `y`",
 // "updated the config with") describe changes to files and are left out.
-var actionVerbSet = setOf(`restarted started stopped installed uninstalled reinstalled built rebuilt deployed redeployed launched booted rebooted reloaded compiled recompiled linted formatted fetched pulled pushed cloned downloaded uploaded synced migrated seeded initialized bootstrapped provisioned applied scaled killed terminated cleaned cleared flushed purged pruned generated regenerated benchmarked profiled debugged listed searched grepped counted created deleted tailed followed reset rolled upgraded downgraded pinged hit called exercised polled scanned traced dumped exported imported restored rotated renewed tagged released published merged rebased committed smoke-tested load-tested`)
+var actionVerbSet = setOf(`restarted started stopped installed uninstalled reinstalled built rebuilt deployed redeployed launched booted rebooted reloaded compiled recompiled linted formatted fetched pulled pushed cloned downloaded uploaded synced migrated seeded initialized bootstrapped provisioned applied scaled killed terminated cleaned cleared flushed purged pruned generated regenerated benchmarked profiled debugged listed searched grepped counted created deleted tailed followed reset rolled upgraded downgraded pinged hit called exercised polled scanned traced dumped exported imported restored rotated renewed tagged released published merged rebased committed smoke-tested load-tested brought spun tore`)
 
 // checkSubject accepts a check verb with a first-person subject or at the
 // start of the sentence (terse reports).
