@@ -286,6 +286,14 @@ func TestMatchShellCommands(t *testing.T) {
 		if r.exit != c.exit {
 			t.Fatalf("%q exited %d; want %d", c.command, r.exit, c.exit)
 		}
+		if w.Match(r.command, r.dir, r.from, r.to).Status == statusUnavailable {
+			// On a busy machine a shell that exec'd `ls` can be gone before it is
+			// read; the witness then rightly refuses to judge. Anything else fails.
+			if why := unsureWhy(w, r.command, r.dir, r.from, r.to); why != "" {
+				t.Logf("%q not judged on this busy machine: %s", c.command, why)
+				continue
+			}
+		}
 		got := checkMatched(t, w, r, c.sig)
 		for k, v := range self {
 			if got.Namespaces[k] != v {
