@@ -19,7 +19,9 @@ import (
 // and learns only the records after that state instead of reading gigabytes back. It
 // is an optimisation, never a source of truth: a snapshot that is missing, damaged,
 // of another version, or whose last record is not where it says in the ledger is
-// ignored and the ledger is read in full.
+// ignored and the ledger is read in full. The version covers what the index
+// remembers too: a change to what Learn or Admit keep, or to the identity hash, must
+// bump it, so that an old snapshot is refused rather than trusted.
 const snapshotMagic = "clawtrail-index-v1\n"
 
 // SnapshotPath is where run and scan keep the index snapshot of the ledger at path.
