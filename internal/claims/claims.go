@@ -59,6 +59,10 @@ const (
 // Detector holds what one session really executed so far. Not safe for concurrent use.
 type Detector struct {
 	execs []execRec
+	// known holds the analysis of each command run so far (outcome left empty),
+	// so that a command run again, as most are, shares it instead of being
+	// analysed and stored anew: a daemon keeps thousands of sessions' histories.
+	known map[string]execRec
 	out   outputIndex
 	// What a success claim could contradict: a command whose latest run
 	// failed, a kind of work whose latest run failed, or a failed latest
@@ -82,16 +86,26 @@ func New() *Detector { return &Detector{} }
 // Executed records a real shell execution of this session (from the transcript's tool calls/results), in order.
 // outcome is one of succeeded, nonzero_exit, timed_out, killed, not_found, denied, blocked, pending_approval, running, error, no_result.
 func (d *Detector) Executed(command, outcome, output string) {
-	info := newCmdInfo(command)
-	if info.canon == "" {
+	canon := canonCommand(command)
+	if canon == "" {
 		return
 	}
+	rec, ok := d.known[canon]
+	if !ok {
+		info := cmdInfo{canon: canon, segs: commandSegments(canon, 0)}
+		rec = execRec{info: info, cats: commandCategories(&info), plain: plainCandidate(canon)}
+		if d.known == nil || len(d.known) >= maxExecs {
+			d.known = make(map[string]execRec) // bounded like the history itself
+		}
+		d.known[canon] = rec
+	}
+	info, cats := rec.info, rec.cats
+	rec.outcome = outcome
 	if len(d.execs) == maxExecs {
 		copy(d.execs, d.execs[1:])
 		d.execs = d.execs[:len(d.execs)-1]
 	}
-	cats := commandCategories(&info)
-	d.execs = append(d.execs, execRec{info: info, outcome: outcome, cats: cats, plain: plainCandidate(info.canon)})
+	d.execs = append(d.execs, rec)
 	failed := failedOutcome(outcome)
 	d.latestFailed = failed
 	if failed {

@@ -61,9 +61,12 @@ type cmdInfo struct {
 }
 
 func newCmdInfo(cmd string) cmdInfo {
-	canon := strings.ToLower(normalizeCommand(cmd))
+	canon := canonCommand(cmd)
 	return cmdInfo{canon: canon, segs: commandSegments(canon, 0)}
 }
+
+// canonCommand is a command's canonical form: whitespace collapsed, lower case.
+func canonCommand(cmd string) string { return strings.ToLower(normalizeCommand(cmd)) }
 
 // matches reports whether a claimed command plausibly names one executed
 // command. The model retells commands loosely (drops a `cd dir &&`, a

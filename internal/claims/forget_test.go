@@ -33,3 +33,24 @@ func TestForgetOutputs(t *testing.T) {
 		t.Fatalf("no_call after forgetting outputs: %+v; want one", got)
 	}
 }
+
+// A command run again shares the analysis of its first run: a daemon keeps thousands
+// of sessions' histories, and most commands recur (git status, the test runner).
+func TestRepeatedCommandsShareTheirAnalysis(t *testing.T) {
+	d := New()
+	d.Executed("cd /srv/app && npm run test -- --ci", "nonzero_exit", "")
+	allocs := testing.AllocsPerRun(200, func() {
+		d.Executed("cd /srv/app && npm run test -- --ci", "succeeded", "")
+	})
+	// The canonical form is still built to look it up; segments are not.
+	if allocs > 2 {
+		t.Fatalf("%.1f allocations per repeated command; want at most 2", allocs)
+	}
+	fresh := testing.AllocsPerRun(50, func() { New().Executed("cd /srv/app && npm run test -- --ci", "succeeded", "") })
+	if fresh <= allocs {
+		t.Fatalf("a first run allocates %.1f times, a repeat %.1f: nothing is shared", fresh, allocs)
+	}
+	if got := d.Check("I ran `npm run test -- --ci` and all tests pass.", nil); len(got) != 0 {
+		t.Fatalf("claims %+v after the repeated, successful run; want none", got)
+	}
+}
