@@ -200,12 +200,18 @@ func TestRewriteReplaceAndArchiveAddNothingTwice(t *testing.T) {
 	e.appendLines("s2.jsonl", header("s2"), call("b1", "d1", "whoami", t0), result("q1", "d1", 0))
 	e.waitExecs("s1/c1:succeeded s1/c2:succeeded s1/c3:succeeded s1/c4:no_result s2/d1:succeeded")
 	e.stop()
-	// Restart: nothing is read twice.
+	e.restartAppendsNothing()
+}
+
+// restartAppendsNothing starts the stopped daemon again over sources it has read:
+// nothing may be recorded twice.
+func (e *env) restartAppendsNothing() {
+	e.t.Helper()
 	before := len(e.records())
 	e.start()
 	time.Sleep(300 * time.Millisecond)
 	if after := len(e.records()); after != before {
-		t.Fatalf("restart appended %d records", after-before)
+		e.t.Fatalf("restart appended %d records", after-before)
 	}
 }
 

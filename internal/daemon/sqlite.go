@@ -54,7 +54,7 @@ func (d *Daemon) pollRecheck(ctx context.Context, last bool) {
 func (f *followedDB) position(held map[string]event.Position) dbPosition {
 	sessions := make(map[string]int64, len(f.last))
 	for s, seq := range f.last {
-		if h, ok := held[f.d.Rel+"#"+s]; ok && h.Line-1 < seq {
+		if h, ok := held[f.d.SessionRel(s)]; ok && h.Line-1 < seq {
 			seq = h.Line - 1
 		}
 		sessions[s] = seq
@@ -153,7 +153,7 @@ func (d *Daemon) pollDB(ctx context.Context, f *followedDB, full bool) int {
 		f.last[r.Session] = r.Seq
 		feed := f.feeds[r.Session]
 		if feed == nil {
-			file := scan.File{Path: f.d.Path, Rel: f.d.Rel + "#" + r.Session, Agent: f.d.Agent}
+			file := scan.File{Path: f.d.Path, Rel: f.d.SessionRel(r.Session), Agent: f.d.Agent}
 			holder := f.fol[r.Session]
 			if holder == nil {
 				holder = &followed{file: file}
@@ -228,7 +228,7 @@ func (d *Daemon) checkDBSessions(ctx context.Context) {
 			if _, ok := live[session]; ok {
 				continue
 			}
-			d.queue = append(d.queue, &ledger.SourceChange{Type: "archived", Runtime: "openclaw", Agent: f.d.Agent, Path: f.d.Rel + "#" + session,
+			d.queue = append(d.queue, &ledger.SourceChange{Type: "archived", Runtime: "openclaw", Agent: f.d.Agent, Path: f.d.SessionRel(session),
 				Detail: "the session was deleted from the transcript database; every event read before is recorded"})
 			if holder := f.fol[session]; holder != nil && holder.sess != nil {
 				d.admit(holder.sess.s.Finish(nil))

@@ -44,14 +44,12 @@ type Writer struct {
 
 // Options tunes Open.
 type Options struct {
-	// Each, if set, sees every record already in the ledger while Open checks it.
-	Each func(rec *Record, line []byte) error
 	// Now replaces time.Now for recorded_at (tests).
 	Now func() time.Time
 	// Index, if set, is filled with what the ledger holds. With Snapshot it may come
 	// from the index snapshot at that path (see Writer.SaveIndex), in which case only
-	// the records after the snapshot are checked, learnt and shown to Each. Index must
-	// be empty (NewIndex).
+	// the records after the snapshot are checked and learnt. Index must be empty
+	// (NewIndex).
 	Index    *Index
 	Snapshot string
 }
@@ -113,17 +111,14 @@ func open(path string, lock *os.File, opt Options) (*Writer, *Repair, error) {
 		f.Close()
 		return nil, nil, fmt.Errorf("seek ledger: %w", err)
 	}
-	each := opt.Each
+	var learn func(*Record, []byte) error
 	if opt.Index != nil {
-		each = func(r *Record, line []byte) error {
+		learn = func(r *Record, _ []byte) error {
 			opt.Index.Learn(r)
-			if opt.Each != nil {
-				return opt.Each(r, line)
-			}
 			return nil
 		}
 	}
-	st, werr := walk(f, each, false, start.From)
+	st, werr := walk(f, learn, false, start.From)
 	start.Checked, start.Bytes = st.Records-start.From.Records, st.Size-start.From.Size
 	var rep *Repair
 	if werr != nil {

@@ -21,6 +21,9 @@ type Database struct {
 	Size  int64
 }
 
+// SessionRel is how records name one session of the database: <Rel>#<session>.
+func (d Database) SessionRel(session string) string { return d.Rel + "#" + session }
+
 // Era is the storage era found for an agent (reference §1).
 type Era struct {
 	Agent string
@@ -60,7 +63,7 @@ func readDatabase(ctx context.Context, d Database, opt Options, cur *groupOut, p
 			finish()
 			session = r.Session
 			sess = correlate.NewSession(openclaw.Runtime, d.Agent, r.Session, correlate.Options{AllTools: opt.AllTools, OutputCap: opt.OutputCap})
-			file := File{Path: d.Path, Rel: d.Rel + "#" + r.Session, Agent: d.Agent}
+			file := File{Path: d.Path, Rel: d.SessionRel(r.Session), Agent: d.Agent}
 			feed = NewFeeder(file, opt.MaxLine, func(string, string) *correlate.Session { return sess })
 		}
 		cur.lines++
@@ -76,7 +79,7 @@ func readDatabase(ctx context.Context, d Database, opt Options, cur *groupOut, p
 		}
 		return nil
 	}, func(session string, seq int64, err error) {
-		cur.problems = append(cur.problems, Problem{Path: d.Rel + "#" + session, Line: seq, Reason: "unreadable event: " + err.Error()})
+		cur.problems = append(cur.problems, Problem{Path: d.SessionRel(session), Line: seq, Reason: "unreadable event: " + err.Error()})
 	})
 	if stopped {
 		return false
