@@ -185,14 +185,14 @@ func (d *Daemon) Run(ctx context.Context) error {
 	defer w.Close()
 	st := w.Started()
 	d.idxSeq, d.idxSize = st.From.LastSeq, st.From.Size
-	if st.Snapshot == "used" && st.Bytes < indexBytes {
+	if st.FromSnapshot && st.Bytes < indexBytes {
 		d.idxAt = time.Now()
 	} // else the first commit saves one: this start was slow, the next need not be
-	if st.Snapshot != "used" && st.Snapshot != "none" {
-		d.log.Warn("index snapshot not used; read the whole ledger", "reason", st.Snapshot)
+	if st.Refused != "" {
+		d.log.Warn("index snapshot not used; read the whole ledger", "reason", st.Refused)
 	}
 	d.log.Info("ledger read back", "records", w.Seq(), "checked", st.Checked, "checked_bytes", st.Bytes,
-		"from_snapshot", st.Snapshot == "used", "took", time.Since(opened).Round(time.Millisecond))
+		"from_snapshot", st.FromSnapshot, "took", time.Since(opened).Round(time.Millisecond))
 	if rep != nil {
 		d.log.Warn("ledger tail repaired", "detail", rep.Detail)
 		d.queue = append(d.queue, &ledger.Notice{Reason: "torn_tail_repaired", Detail: rep.Detail})

@@ -38,7 +38,7 @@ func BenchmarkOpenFromSnapshot(b *testing.B) {
 	b.ResetTimer()
 	for range b.N {
 		w, _, err := ledger.Open(path, ledger.Options{Index: ledger.NewIndex(), Snapshot: ledger.SnapshotPath(path)})
-		if err != nil || w.Started().Snapshot != "used" {
+		if err != nil || !w.Started().FromSnapshot {
 			b.Fatalf("open: %v %+v", err, w.Started())
 		}
 		w.Close()

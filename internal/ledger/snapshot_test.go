@@ -58,7 +58,7 @@ func assertKnowsAll(t *testing.T, idx *ledger.Index, bodies []ledger.Body) {
 func TestSnapshotRestartReadsOnlyTheTail(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "governance.jsonl")
 	w, idx := openIndexed(t, path)
-	if s := w.Started(); s.Snapshot != "none" || s.Checked != 0 {
+	if s := w.Started(); s.FromSnapshot || s.Refused != "" || s.Checked != 0 {
 		t.Fatalf("new ledger: Started = %+v", s)
 	}
 	admitAll(t, w, idx, sampleBodies())
@@ -74,7 +74,7 @@ func TestSnapshotRestartReadsOnlyTheTail(t *testing.T) {
 	w, idx = openIndexed(t, path)
 	defer w.Close()
 	s := w.Started()
-	if s.Snapshot != "used" || s.From.LastSeq != 4 || s.Checked != 2 || w.Seq() != 6 {
+	if !s.FromSnapshot || s.From.LastSeq != 4 || s.Checked != 2 || w.Seq() != 6 {
 		t.Fatalf("Started = %+v, seq %d; want the snapshot used at seq 4 and 2 records checked after it", s, w.Seq())
 	}
 	fi, _ := os.Stat(path)
@@ -101,8 +101,8 @@ func TestSnapshotRoundTripsTheIndex(t *testing.T) {
 	w, got := openIndexed(t, path)
 	defer w.Close()
 	l2, s2, o2 := got.SortedKeys()
-	if w.Started().Snapshot != "used" || !slices.Equal(l1, l2) || !slices.Equal(s1, s2) || !slices.Equal(o1, o2) {
-		t.Fatalf("reloaded index differs (%s):\nlatest %v\nvs     %v\nsteps %d/%d once %d/%d", w.Started().Snapshot, l1, l2, len(s1), len(s2), len(o1), len(o2))
+	if !w.Started().FromSnapshot || !slices.Equal(l1, l2) || !slices.Equal(s1, s2) || !slices.Equal(o1, o2) {
+		t.Fatalf("reloaded index differs (from snapshot: %v):\nlatest %v\nvs     %v\nsteps %d/%d once %d/%d", w.Started().FromSnapshot, l1, l2, len(s1), len(s2), len(o1), len(o2))
 	}
 	if len(l1) != 3 || !strings.Contains(strings.Join(l1, " "), "=succeeded") {
 		t.Fatalf("latest = %v, want 3 execs", l1)
@@ -157,7 +157,7 @@ func TestUntrustedSnapshotFallsBackToFullRead(t *testing.T) {
 			w, idx = openIndexed(t, path)
 			defer w.Close()
 			s := w.Started()
-			if !strings.Contains(s.Snapshot, c.want) || s.From.Size != 0 || s.Checked != n {
+			if s.FromSnapshot || !strings.Contains(s.Refused, c.want) || s.From.Size != 0 || s.Checked != n {
 				t.Fatalf("Started = %+v; want the snapshot refused (%q) and all %d records checked", s, c.want, n)
 			}
 			if c.name == "another ledger of the same length" {
@@ -182,7 +182,7 @@ func TestSnapshotKeepsTailChecks(t *testing.T) {
 
 	os.WriteFile(path, append(bytes.Clone(orig), `{"v":1,"seq":7,"ki`...), 0o600)
 	w, rep, err := ledger.Open(path, ledger.Options{Index: ledger.NewIndex(), Snapshot: path + ".index"})
-	if err != nil || rep == nil || rep.TornBytes != 18 || w.Started().Snapshot != "used" {
+	if err != nil || rep == nil || rep.TornBytes != 18 || !w.Started().FromSnapshot {
 		t.Fatalf("torn tail after a snapshot: rep %+v err %v", rep, err)
 	}
 	w.Close()

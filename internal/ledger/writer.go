@@ -56,10 +56,11 @@ type Options struct {
 
 // Start says how Open read the ledger back.
 type Start struct {
-	Snapshot string // "used", "none", or why the snapshot was not used
-	From     State  // where checking began: the snapshot's state, or the start
-	Checked  int64  // records checked (and learnt) at open
-	Bytes    int64  // bytes of them
+	FromSnapshot bool   // the index came from the snapshot
+	Refused      string // why a snapshot there was not used; "" if used or absent
+	From         State  // where checking began: the snapshot's state, or the start
+	Checked      int64  // records checked (and learnt) at open
+	Bytes        int64  // bytes of them
 }
 
 // Repair describes what Open found and fixed.
@@ -92,19 +93,18 @@ func open(path string, lock *os.File, opt Options) (*Writer, *Repair, error) {
 	}
 	start := Start{From: State{Head: ZeroHash}}
 	if opt.Index != nil && opt.Snapshot != "" {
-		start.Snapshot = "none"
 		x, st, err := readSnapshot(opt.Snapshot)
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
 		case err != nil:
-			start.Snapshot = fmt.Sprintf("index snapshot %s unusable: %v", opt.Snapshot, err)
+			start.Refused = fmt.Sprintf("index snapshot %s unusable: %v", opt.Snapshot, err)
 		default:
 			if err := checkTip(f, st); err != nil {
-				start.Snapshot = fmt.Sprintf("index snapshot %s does not match the ledger: %v", opt.Snapshot, err)
+				start.Refused = fmt.Sprintf("index snapshot %s does not match the ledger: %v", opt.Snapshot, err)
 				break
 			}
 			*opt.Index = *x
-			start.Snapshot, start.From = "used", st
+			start.FromSnapshot, start.From = true, st
 		}
 	}
 	if _, err := f.Seek(start.From.Size, io.SeekStart); err != nil {

@@ -223,8 +223,8 @@ func Run(ctx context.Context, opt Options) (*Summary, error) {
 	if err := w.Sync(); err != nil {
 		return nil, err
 	}
-	if s := w.Started().Snapshot; s != "used" && s != "none" {
-		sum.IndexNote = s + "; the whole ledger was read"
+	if why := w.Started().Refused; why != "" {
+		sum.IndexNote = why + "; the whole ledger was read"
 	}
 	if err := w.SaveIndex(); err != nil {
 		sum.IndexNote = err.Error() + "; the next start reads the whole ledger"
