@@ -396,7 +396,9 @@ func TestNamespaces(t *testing.T) {
 	// In its pid namespace the shell is pid 1; `echo $$` proves it, and the
 	// witness must still report the host pid.
 	out := filepath.Join(dir, "inner-pid")
-	r := runShell(t, dir, "hostname sandboxed; echo $$ >"+out+"; exit 4", attr)
+	// The sleep keeps the shell alive long enough to be read while other tests
+	// and packages load the machine (as in TestMatchShellCommands).
+	r := runShell(t, dir, "sleep 0.05; hostname sandboxed; echo $$ >"+out+"; exit 4", attr)
 	if b, _ := os.ReadFile(out); strings.TrimSpace(string(b)) != "1" {
 		t.Fatalf("inner pid = %q; want 1 (is CLONE_NEWPID working?)", b)
 	}
