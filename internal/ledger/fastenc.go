@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"math/bits"
+	"slices"
 	"strconv"
 	"unicode/utf8"
 )
@@ -274,16 +275,21 @@ type Encoded struct {
 // Kind implements Body.
 func (e *Encoded) Kind() string { return e.Body.Kind() }
 
-// Encode turns b into canonical bytes ahead of Append.
-func Encode(b Body) (*Encoded, error) {
-	if out, ok := appendBody(make([]byte, 0, bodySizeHint(b)), b); ok {
-		return &Encoded{Body: b, JSON: out}, nil
+// AppendJSON appends b's canonical bytes to dst, ahead of Append, so that the work is
+// done by the goroutines that derive records rather than by the single writer; an
+// Encoded body points at them. Appending many bodies to one reused buffer spares an
+// allocation (and its zeroing) per record, about a tenth of a scan's CPU time when
+// each record had its own.
+func AppendJSON(dst []byte, b Body) ([]byte, error) {
+	dst = slices.Grow(dst, bodySizeHint(b))
+	if out, ok := appendBody(dst, b); ok {
+		return out, nil
 	}
 	enc := newEncoder()
 	if err := enc.enc.Encode(b); err != nil {
-		return nil, err
+		return dst, err
 	}
-	return &Encoded{Body: b, JSON: bytesTrimNewline(enc.body.Bytes())}, nil
+	return append(dst, bytesTrimNewline(enc.body.Bytes())...), nil
 }
 
 // bodySizeHint guesses the encoded size of an exec or exec_update body from its

@@ -158,12 +158,15 @@ func Run(ctx context.Context, opt Options) (*Summary, error) {
 		outs[i] = make(chan groupOut, 8)
 	}
 	jobs := make(chan int)
+	// Encoded batches go back to the readers once written: a batch's buffer holds
+	// a few hundred records, and a buffer per record cost more than encoding them.
+	buffers := &sync.Pool{New: func() any { return new([]byte) }}
 	for range opt.Workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for i := range jobs {
-				readGroup(ctx, groups[i], opt, outs[i], &bytesDone, &filesDone)
+				readGroup(ctx, groups[i], opt, outs[i], buffers, &bytesDone, &filesDone)
 			}
 		}()
 	}
@@ -186,7 +189,8 @@ func Run(ctx context.Context, opt Options) (*Summary, error) {
 
 	for i := range groups {
 		for out := range outs[i] {
-			for _, enc := range out.bodies {
+			for j := range out.bodies {
+				enc := &out.bodies[j]
 				b, ok := idx.Admit(enc.Body)
 				if !ok {
 					continue
@@ -200,6 +204,14 @@ func Run(ctx context.Context, opt Options) (*Summary, error) {
 				}
 				count(sum, b)
 				records.Add(1)
+				if w.Buffered() > 1<<20 {
+					if err := w.Flush(); err != nil {
+						return nil, err
+					}
+				}
+			}
+			if out.buf != nil {
+				buffers.Put(out.buf)
 			}
 			sum.Lines += out.lines
 			sum.OtherCalls += out.otherCalls
@@ -210,11 +222,6 @@ func Run(ctx context.Context, opt Options) (*Summary, error) {
 				}
 			}
 			sum.Skipped = append(sum.Skipped, out.skipped...)
-			if w.Buffered() > 4<<20 {
-				if err := w.Flush(); err != nil {
-					return nil, err
-				}
-			}
 		}
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -298,7 +305,8 @@ func groupFiles(files []File) []group {
 }
 
 type groupOut struct {
-	bodies     []*ledger.Encoded // encoded by the reader, so the single writer only chains
+	bodies     []ledger.Encoded // encoded by the reader, so the single writer only chains
+	buf        *[]byte          // holds the bodies' bytes; the writer returns it to the pool
 	lines      int64
 	otherCalls int64
 	problems   []Problem
@@ -309,7 +317,7 @@ const batchBodies = 256
 
 // readGroup reads the files of one transcript group (archives, then the live file)
 // and sends their records in order. It always closes out.
-func readGroup(ctx context.Context, g group, opt Options, out chan<- groupOut, bytesDone, filesDone *atomic.Int64) {
+func readGroup(ctx context.Context, g group, opt Options, out chan<- groupOut, buffers *sync.Pool, bytesDone, filesDone *atomic.Int64) {
 	defer close(out)
 	sessions := map[string]*correlate.Session{}
 	var order []*correlate.Session
@@ -328,14 +336,32 @@ func readGroup(ctx context.Context, g group, opt Options, out chan<- groupOut, b
 		if !force && len(pending) < batchBodies {
 			return true
 		}
-		for _, b := range pending {
-			enc, err := ledger.Encode(b)
-			if err != nil {
-				cur.problems = append(cur.problems, Problem{Reason: "cannot encode record: " + err.Error()})
-				continue
+		if len(pending) > 0 {
+			cur.buf = buffers.Get().(*[]byte)
+			buf := (*cur.buf)[:0]
+			ends := make([]int, 0, len(pending))
+			for _, b := range pending {
+				next, err := ledger.AppendJSON(buf, b)
+				if err != nil {
+					cur.problems = append(cur.problems, Problem{Reason: "cannot encode record: " + err.Error()})
+					ends = append(ends, -1)
+					continue
+				}
+				buf = next
+				ends = append(ends, len(buf))
 			}
-			cur.bodies = append(cur.bodies, enc)
+			// Sliced once every body is in: appending may have moved the buffer.
+			start := 0
+			for k, end := range ends {
+				if end < 0 {
+					continue
+				}
+				cur.bodies = append(cur.bodies, ledger.Encoded{Body: pending[k], JSON: buf[start:end:end]})
+				start = end
+			}
+			*cur.buf = buf
 		}
+		clear(pending)
 		pending = pending[:0]
 		select {
 		case out <- cur:
