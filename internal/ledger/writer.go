@@ -36,6 +36,8 @@ type Writer struct {
 	diskSeq  int64
 	diskHead string
 	diskSize int64
+	// Written but not yet handed to startWriteback, from this offset on.
+	writebackFrom int64
 
 	idx      *Index
 	snapshot string
@@ -156,7 +158,7 @@ func open(path string, lock *os.File, opt Options) (*Writer, *Repair, error) {
 		now = time.Now
 	}
 	w := &Writer{path: path, f: f, lock: lock, enc: newEncoder(), now: now,
-		seq: st.LastSeq, head: st.Head, diskSeq: st.LastSeq, diskHead: st.Head, diskSize: st.Size,
+		seq: st.LastSeq, head: st.Head, diskSeq: st.LastSeq, diskHead: st.Head, diskSize: st.Size, writebackFrom: st.Size,
 		idx: opt.Index, snapshot: opt.Snapshot, start: start}
 	if st.Size == 0 {
 		// A new ledger's directory entry must survive a crash too.
@@ -199,8 +201,17 @@ func (w *Writer) Flush() error {
 	w.diskSize += int64(n)
 	w.diskSeq, w.diskHead = w.seq, w.head
 	w.buf = w.buf[:0]
+	if pending := w.diskSize - w.writebackFrom; pending >= writebackChunk {
+		startWriteback(w.f, w.writebackFrom, pending)
+		w.writebackFrom = w.diskSize
+	}
 	return nil
 }
+
+// writebackChunk is how much is written before the kernel is asked to start writing
+// it to disk: large enough to cost nothing per record, small enough that a long
+// append leaves little for the final fsync.
+const writebackChunk = 8 << 20
 
 func (w *Writer) rollback() {
 	// Best effort: if even the truncate fails, Open's torn-tail repair finishes the job.
