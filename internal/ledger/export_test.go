@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"sort"
+	"strings"
 )
 
 // SwapFileForTest points the writer at another file, to inject write failures.
@@ -27,4 +28,23 @@ func (x *Index) SortedKeys() (latest []string, steps, once []uint64) {
 	sort.Slice(steps, func(i, j int) bool { return steps[i] < steps[j] })
 	sort.Slice(once, func(i, j int) bool { return once[i] < once[j] })
 	return
+}
+
+// RechainForTest rewrites prev and hash of every line, as a forger who edited a
+// record and then recomputed the chain after it would.
+func RechainForTest(t interface{ Fatal(...any) }, lines []string) []byte {
+	var out []byte
+	prev := ZeroHash
+	for _, l := range lines {
+		l = strings.TrimSuffix(l, "\n")
+		i := strings.LastIndex(l, `,"prev":"`)
+		if i < 0 {
+			t.Fatal("not a record: " + l)
+		}
+		rec := []byte(l[:i] + `,"prev":"` + prev + `"`)
+		prev = hashOf(rec)
+		out = append(out, rec...)
+		out = append(out, `,"hash":"`+prev+"\"}\n"...)
+	}
+	return out
 }

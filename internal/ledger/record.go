@@ -172,10 +172,13 @@ type SourceChange struct {
 // Kind implements Body.
 func (*SourceChange) Kind() string { return KindSource }
 
-// Checkpoint commits to every record before it.
+// Checkpoint commits to every record before it: the Merkle tree over their hashes
+// (docs/ledger-format.md, "Checkpoints"). Note is the same commitment as a signed
+// note, when a signing key is configured.
 type Checkpoint struct {
 	TreeSize int64  `json:"tree_size"`
 	Root     string `json:"root"`
+	Note     string `json:"note,omitempty"`
 }
 
 // Kind implements Body.
@@ -239,6 +242,7 @@ type Record struct {
 	Detail         string    `json:"detail,omitempty"`
 	TreeSize       int64     `json:"tree_size,omitempty"`
 	Root           string    `json:"root,omitempty"`
+	Note           string    `json:"note,omitempty"`
 	Source         *Source   `json:"source,omitempty"`
 
 	Prev string `json:"prev"`

@@ -22,7 +22,7 @@ import (
 // ignored and the ledger is read in full. The version covers what the index
 // remembers too: a change to what Learn or Admit keep, or to the identity hash, must
 // bump it, so that an old snapshot is refused rather than trusted.
-const snapshotMagic = "clawtrail-index-v1\n"
+const snapshotMagic = "clawtrail-index-v2\n" // v2: the Merkle tree (State.tree) as well
 
 // SnapshotPath is where run and scan keep the index snapshot of the ledger at path.
 func SnapshotPath(path string) string { return path + ".index" }
@@ -35,6 +35,8 @@ type snapshotHeader struct {
 	Latest tableHeader `json:"latest"`
 	Steps  tableHeader `json:"steps"`
 	Once   tableHeader `json:"once"`
+	// The Merkle tree's complete subtrees at State, largest first (hex).
+	Tree []string `json:"tree"`
 }
 
 type tableHeader struct {
@@ -48,7 +50,7 @@ type tableHeader struct {
 func writeSnapshot(path string, x *Index, st State) error {
 	th := func(s *keySet) tableHeader { return tableHeader{Slots: len(s.keys), Keys: s.n} }
 	hdr, err := json.Marshal(snapshotHeader{State: st, Key: hex.EncodeToString(x.key[:]), Outcomes: x.outcomes,
-		Latest: th(&x.latest), Steps: th(&x.steps), Once: th(&x.once)})
+		Latest: th(&x.latest), Steps: th(&x.steps), Once: th(&x.once), Tree: st.tree.hexSubtrees()})
 	if err != nil {
 		return err
 	}
@@ -117,6 +119,9 @@ func parseSnapshot(data []byte) (*Index, State, error) {
 	key, err := hex.DecodeString(h.Key)
 	if err != nil || len(key) != 32 {
 		return nil, State{}, errors.New("header: bad key")
+	}
+	if err := h.State.tree.setSubtrees(h.State.Records, h.Tree); err != nil {
+		return nil, State{}, fmt.Errorf("header: %w", err)
 	}
 	if len(h.Outcomes) > overflowOutcome {
 		return nil, State{}, errors.New("header: too many outcomes")

@@ -14,7 +14,10 @@ func FuzzSnapshot(f *testing.F) {
 	x.Admit(&Exec{Runtime: "openclaw", Agent: "a", Session: "s", CorrelationID: "c", Outcome: "succeeded"})
 	x.Admit(&Tool{Runtime: "openclaw", Agent: "a", Session: "s", CorrelationID: "t"})
 	path := filepath.Join(f.TempDir(), "i")
-	if err := writeSnapshot(path, x, State{Records: 2, LastSeq: 2, Head: ZeroHash, Size: 10}); err != nil {
+	st := State{Records: 2, LastSeq: 2, Head: ZeroHash, Size: 10}
+	st.tree.add(ZeroHash)
+	st.tree.add(ZeroHash)
+	if err := writeSnapshot(path, x, st); err != nil {
 		f.Fatal(err)
 	}
 	good, _, err := readSnapshot(path)

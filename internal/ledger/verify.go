@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"bytes"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -36,6 +37,15 @@ type State struct {
 	LastSeq int64  `json:"last_seq"`
 	Head    string `json:"head"`
 	Size    int64  `json:"bytes"` // offset just past the last good record
+
+	tree tree // the Merkle tree over the records, for checkpoints
+}
+
+// Root is the Merkle tree root over the records so far (hex), as a checkpoint
+// written now would commit to it.
+func (st *State) Root() string {
+	r := st.tree.root()
+	return hex.EncodeToString(r[:])
 }
 
 // Walk reads a ledger from the start, checking every record: valid JSON, format
@@ -100,6 +110,13 @@ func walk(r io.Reader, fn func(rec *Record, line []byte) error, full bool, from 
 			return bad(rec.Seq, "prev does not match the hash of the record before it")
 		case hashOf(covered) != claimed:
 			return bad(rec.Seq, "hash mismatch: the record's bytes were changed")
+		case rec.Kind == KindCheckpoint && rec.TreeSize != st.Records:
+			return bad(rec.Seq, "checkpoint covers %d records, but %d come before it", rec.TreeSize, st.Records)
+		case rec.Kind == KindCheckpoint && rec.Root != st.Root():
+			return bad(rec.Seq, "checkpoint root does not match the records before it")
+		}
+		if err := st.tree.add(claimed); err != nil {
+			return bad(rec.Seq, "%v", err)
 		}
 		rec.Hash = claimed
 		if fn != nil {
@@ -190,6 +207,12 @@ func decodeIdentity(line []byte, rec *Record) error {
 			str(&rec.Detail, v)
 		case "prev":
 			str(&rec.Prev, v)
+		case "tree_size":
+			rec.TreeSize = integer(v)
+		case "root":
+			str(&rec.Root, v)
+		case "note":
+			str(&rec.Note, v)
 		case "source":
 			src := &Source{}
 			jsonscan.Object(v, func(k, v []byte) error {

@@ -32,10 +32,12 @@ type Writer struct {
 	// Appended but not yet written.
 	seq  int64
 	head string
+	tree tree
 	// Durable on disk.
 	diskSeq  int64
 	diskHead string
 	diskSize int64
+	diskTree tree
 	// Written but not yet handed to startWriteback, from this offset on.
 	writebackFrom int64
 
@@ -158,7 +160,7 @@ func open(path string, lock *os.File, opt Options) (*Writer, *Repair, error) {
 		now = time.Now
 	}
 	w := &Writer{path: path, f: f, lock: lock, enc: newEncoder(), now: now,
-		seq: st.LastSeq, head: st.Head, diskSeq: st.LastSeq, diskHead: st.Head, diskSize: st.Size, writebackFrom: st.Size,
+		seq: st.LastSeq, head: st.Head, tree: st.tree, diskSeq: st.LastSeq, diskHead: st.Head, diskSize: st.Size, diskTree: st.tree, writebackFrom: st.Size,
 		idx: opt.Index, snapshot: opt.Snapshot, start: start}
 	if st.Size == 0 {
 		// A new ledger's directory entry must survive a crash too.
@@ -175,6 +177,9 @@ func open(path string, lock *os.File, opt Options) (*Writer, *Repair, error) {
 func (w *Writer) Append(b Body) (int64, error) {
 	buf, h, err := w.enc.appendRecord(w.buf, w.seq+1, w.now(), w.head, b)
 	if err != nil {
+		return 0, err
+	}
+	if err := w.tree.add(h); err != nil {
 		return 0, err
 	}
 	w.buf = buf
@@ -199,7 +204,7 @@ func (w *Writer) Flush() error {
 		return fmt.Errorf("write ledger %s: %w", w.path, err)
 	}
 	w.diskSize += int64(n)
-	w.diskSeq, w.diskHead = w.seq, w.head
+	w.diskSeq, w.diskHead, w.diskTree = w.seq, w.head, w.tree
 	w.buf = w.buf[:0]
 	if pending := w.diskSize - w.writebackFrom; pending >= writebackChunk {
 		startWriteback(w.f, w.writebackFrom, pending)
@@ -218,7 +223,7 @@ func (w *Writer) rollback() {
 	_ = w.f.Truncate(w.diskSize)
 	_, _ = w.f.Seek(w.diskSize, io.SeekStart)
 	w.buf = w.buf[:0]
-	w.seq, w.head = w.diskSeq, w.diskHead
+	w.seq, w.head, w.tree = w.diskSeq, w.diskHead, w.diskTree
 }
 
 // Sync writes the buffered records and makes them durable.
@@ -248,7 +253,7 @@ func (w *Writer) SaveIndex() error {
 		return err
 	}
 	// seq counts records from 1 without gaps, so the record count is the last seq.
-	st := State{Records: w.diskSeq, LastSeq: w.diskSeq, Head: w.diskHead, Size: w.diskSize}
+	st := State{Records: w.diskSeq, LastSeq: w.diskSeq, Head: w.diskHead, Size: w.diskSize, tree: w.diskTree}
 	if err := writeSnapshot(w.snapshot, w.idx, st); err != nil {
 		return fmt.Errorf("save index snapshot: %w", err)
 	}

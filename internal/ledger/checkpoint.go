@@ -1,0 +1,65 @@
+package ledger
+
+import (
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"golang.org/x/mod/sumdb/note"
+)
+
+// Checkpoint appends a checkpoint record that commits to every record before it.
+// With a signer it also carries that commitment as a note signed by the operator's
+// key: a checkpoint copied somewhere else then proves later that the ledger still
+// holds those records (the chain alone cannot tell a ledger cut back at a line
+// boundary from a shorter one). It returns the record's seq.
+func (w *Writer) Checkpoint(signer note.Signer) (int64, error) {
+	root := w.tree.root()
+	c := &Checkpoint{TreeSize: w.seq, Root: hex.EncodeToString(root[:])}
+	if signer != nil {
+		msg, err := note.Sign(&note.Note{Text: CheckpointText(signer.Name(), c.TreeSize, root)}, signer)
+		if err != nil {
+			return 0, fmt.Errorf("sign checkpoint: %w", err)
+		}
+		c.Note = string(msg)
+	}
+	return w.Append(c)
+}
+
+// CheckpointText is what a checkpoint's note says, in the tlog checkpoint form
+// (c2sp.org/tlog-checkpoint): the origin (the signing key's name), the tree size
+// and the root hash in base64, one per line.
+func CheckpointText(origin string, size int64, root [32]byte) string {
+	return origin + "\n" + strconv.FormatInt(size, 10) + "\n" + base64.StdEncoding.EncodeToString(root[:]) + "\n"
+}
+
+// ErrUnsigned is returned by CheckNote for a checkpoint without a note.
+var ErrUnsigned = errors.New("checkpoint is not signed")
+
+// CheckNote verifies a checkpoint record's note with the given keys and that it says
+// what the record says (its size and root). The record's own size and root are
+// checked against the records before it by Walk.
+func CheckNote(rec *Record, keys note.Verifiers) error {
+	if rec.Note == "" {
+		return ErrUnsigned
+	}
+	n, err := note.Open([]byte(rec.Note), keys)
+	if err != nil {
+		return fmt.Errorf("checkpoint note: %w", err)
+	}
+	lines := strings.SplitN(n.Text, "\n", 4)
+	if len(lines) < 4 {
+		return errors.New("checkpoint note: not origin, size and root")
+	}
+	root, err := hex.DecodeString(rec.Root)
+	if err != nil || len(root) != 32 {
+		return errors.New("checkpoint root is not 64 hex digits")
+	}
+	if lines[1] != strconv.FormatInt(rec.TreeSize, 10) || lines[2] != base64.StdEncoding.EncodeToString(root) {
+		return errors.New("checkpoint note: its size and root differ from the record's")
+	}
+	return nil
+}
