@@ -224,6 +224,7 @@ type crashRig struct {
 	rng                *rand.Rand
 	cmd                *exec.Cmd
 	fromSnapshot       int // starts that found an index snapshot beside the ledger
+	startedAt          time.Time
 }
 
 func (r *crashRig) start() {
@@ -237,6 +238,7 @@ func (r *crashRig) start() {
 	if err := r.cmd.Start(); err != nil {
 		r.t.Fatalf("start clawtrail run: %v", err)
 	}
+	r.startedAt = time.Now()
 }
 
 // awaitSnapshot calls work until the running daemon has written an index snapshot.

@@ -80,6 +80,7 @@ Usage:
   clawtrail check isolation [flags]    what this process (or --pid) runs under
   clawtrail check config FILE          validate a config file (not supported yet)
   clawtrail health [flags]             exit 0 when the daemon's /healthz answers 200
+  clawtrail keygen NAME                a key pair for signing checkpoints
   clawtrail version                    version, commit and Go version
   clawtrail help [COMMAND]             this text, or a command's flags
 
@@ -121,6 +122,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return runCheck(ctx, rest, getenv, stdout, stderr)
 	case "health":
 		return runHealth(ctx, rest, getenv, stdout, stderr)
+	case "keygen":
+		return runKeygen(ctx, rest, stdout, stderr)
 	case "version", "--version":
 		return runVersion(stdout)
 	case "help", "-h", "--help":

@@ -54,6 +54,8 @@ func runRun(ctx context.Context, args []string, getenv func(string) string, stdo
 	noResult := fs.Duration("no-result-after", 30*time.Minute, "record a call without a result as no_result after this `duration`")
 	sweep := fs.Duration("sweep", 5*time.Second, "full rediscovery and stat sweep every `duration`")
 	indexEvery := fs.Duration("index-every", time.Minute, "save the ledger's index snapshot (<ledger>.index) at most this often, so a restart checks only the ledger's tail")
+	checkpointKey := fs.String("checkpoint-key", "", "sign checkpoints with this key `file` (from 'clawtrail keygen')")
+	checkpointEvery := fs.Duration("checkpoint-every", 10*time.Minute, "write a checkpoint record over what was appended at most this often (and at shutdown)")
 	logFormat := fs.String("log-format", "text", "log format: text or json")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	if _, err := parseFlags(fs, args); err != nil {
@@ -61,6 +63,10 @@ func runRun(ctx context.Context, args []string, getenv func(string) string, stdo
 	}
 	if len(sources) == 0 {
 		sources = listFlag{defaultSource(getenv)}
+	}
+	signer, err := loadSigner(*checkpointKey)
+	if err != nil {
+		return err
 	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
@@ -90,7 +96,7 @@ func runRun(ctx context.Context, args []string, getenv func(string) string, stdo
 		}
 	}
 	d := daemon.New(daemon.Config{Witness: wit, Sources: sources, Ledger: *ledgerPath, DefaultAgent: *agent, AllTools: *allTools,
-		MaxLine: scan.DefaultMaxLine, NoResultAfter: *noResult, Reconcile: *sweep, IndexEvery: *indexEvery, Once: *once, Logger: log})
+		MaxLine: scan.DefaultMaxLine, NoResultAfter: *noResult, Reconcile: *sweep, IndexEvery: *indexEvery, CheckpointEvery: *checkpointEvery, Signer: signer, Once: *once, Logger: log})
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -132,7 +138,7 @@ func runRun(ctx context.Context, args []string, getenv func(string) string, stdo
 	}
 	runErr := make(chan error, 1)
 	go func() { runErr <- d.Run(ctx) }()
-	var err error
+	err = nil
 	select {
 	case err = <-runErr:
 	case err = <-serveErr:

@@ -39,6 +39,7 @@ func runScan(ctx context.Context, args []string, getenv func(string) string, std
 	workers := fs.Int("workers", 0, "transcripts read in parallel (default: number of CPUs)")
 	asJSON := fs.Bool("json", false, "print the summary as JSON")
 	progress := fs.String("progress", "auto", "progress on stderr: auto (when a terminal), always, never")
+	checkpointKey := fs.String("checkpoint-key", "", "sign the checkpoint the scan ends with using this key `file` (from 'clawtrail keygen')")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile to `file` (for benchmarking)")
 	paths, err := parseFlags(fs, args)
 	if err != nil {
@@ -63,8 +64,12 @@ func runScan(ctx context.Context, args []string, getenv func(string) string, std
 			return withCode(exitInput, fmt.Errorf("source %s: %w", p, errors.Unwrap(err)))
 		}
 	}
+	signer, err := loadSigner(*checkpointKey)
+	if err != nil {
+		return err
+	}
 	defer tuneGC()()
-	opt := scan.Options{Ledger: *ledgerPath, Sources: paths, DefaultAgent: *agent, AllTools: *allTools, OutputCap: *outputCap, MaxLine: *maxLine, Workers: *workers}
+	opt := scan.Options{Ledger: *ledgerPath, Sources: paths, DefaultAgent: *agent, AllTools: *allTools, OutputCap: *outputCap, MaxLine: *maxLine, Workers: *workers, Signer: signer}
 	showProgress := *progress == "always" || *progress == "auto" && isTerminal(stderr)
 	if showProgress {
 		opt.Progress = func(p scan.Progress) { fmt.Fprintf(stderr, "\r\033[K%s", progressLine(p)) }
@@ -172,6 +177,13 @@ func printSummary(w io.Writer, s *scan.Summary, ledgerPath string) {
 		fmt.Fprintf(w, "note: %s\n", s.IndexNote)
 	}
 	fmt.Fprintf(w, "appended %d records to %s (now %d records)\n", s.Appended, ledgerPath, s.LedgerRecords)
+	if c := s.Checkpoint; c != nil {
+		signed := "unsigned (see --checkpoint-key)"
+		if c.Note != "" {
+			signed = "signed"
+		}
+		fmt.Fprintf(w, "  checkpoint:      seq %d, %d records, root %s, %s\n", s.CheckpointSeq, c.TreeSize, c.Root, signed)
+	}
 	fmt.Fprintf(w, "  execs:           %s\n", byCount(s.ExecsByOutcome))
 	if len(s.UpdatesBy) > 0 {
 		fmt.Fprintf(w, "  exec updates:    %s\n", byCount(s.UpdatesBy))
@@ -242,6 +254,10 @@ func summaryJSON(s *scan.Summary, ledgerPath string) any {
 		Path   string `json:"path"`
 		Reason string `json:"reason"`
 	}
+	type checkpoint struct {
+		Seq int64 `json:"seq"`
+		*ledger.Checkpoint
+	}
 	out := struct {
 		Ledger         string           `json:"ledger"`
 		Files          int              `json:"files"`
@@ -261,6 +277,7 @@ func summaryJSON(s *scan.Summary, ledgerPath string) any {
 		Skipped        []skipped        `json:"skipped"`
 		Repaired       string           `json:"repaired,omitempty"`
 		IndexNote      string           `json:"index_note,omitempty"`
+		Checkpoint     *checkpoint      `json:"checkpoint,omitempty"`
 	}{IndexNote: s.IndexNote, Ledger: ledgerPath, Files: s.Files, Bytes: s.Bytes, Lines: s.Lines, Seconds: s.Elapsed.Seconds(), Appended: s.Appended,
 		LedgerRecords: s.LedgerRecords, Execs: s.ExecsByOutcome, ExecUpdates: s.UpdatesBy, ProviderErrors: s.ProviderErrors,
 		Tools: s.Tools, Notices: s.Notices, Claims: s.Claims, Problems: s.ProblemCount, FirstProblems: []problem{}, Skipped: []skipped{}}
@@ -272,6 +289,9 @@ func summaryJSON(s *scan.Summary, ledgerPath string) any {
 	}
 	if s.Repair != nil {
 		out.Repaired = s.Repair.Detail
+	}
+	if s.Checkpoint != nil {
+		out.Checkpoint = &checkpoint{s.CheckpointSeq, s.Checkpoint}
 	}
 	return out
 }

@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/fsnotify/fsnotify"
+	"golang.org/x/mod/sumdb/note"
 
 	"github.com/clawtrail/clawtrail/internal/correlate"
 	"github.com/clawtrail/clawtrail/internal/event"
@@ -45,10 +46,15 @@ type Config struct {
 	NoResultAfter time.Duration // a call without a result becomes no_result after this long
 	Reconcile     time.Duration // full rediscovery and stat sweep, in case an event was missed
 	IndexEvery    time.Duration // save the index snapshot at most this often (default 1 minute)
-	ClaimMemory   int           // bytes of real output kept across sessions for claim checks (default 64 MiB)
-	Once          bool          // stop when caught up
-	Logger        *slog.Logger
-	Now           func() time.Time
+	// CheckpointEvery is how often, at most, a checkpoint record commits to what was
+	// appended since the last one (default 10 minutes; also at shutdown).
+	CheckpointEvery time.Duration
+	// Signer, if set, signs the checkpoints.
+	Signer      note.Signer
+	ClaimMemory int  // bytes of real output kept across sessions for claim checks (default 64 MiB)
+	Once        bool // stop when caught up
+	Logger      *slog.Logger
+	Now         func() time.Time
 	// OnCommit, if set, is called after records are durable, with the last seq.
 	OnCommit func(seq int64)
 	// Witness, if set, is asked for the kernel's view of every exec (run --witness).
@@ -108,6 +114,8 @@ type Daemon struct {
 	idxSeq   int64
 	idxSize  int64
 	idxAt    time.Time
+	cpSeq    int64 // the ledger's last seq when the last checkpoint was written (or at start)
+	cpAt     time.Time
 	lastExp  time.Time
 	problems int64
 	turnEnd  time.Time // reading stops for this turn after it (zero: no limit)
@@ -153,6 +161,9 @@ func New(cfg Config) *Daemon {
 	if cfg.IndexEvery <= 0 {
 		cfg.IndexEvery = time.Minute
 	}
+	if cfg.CheckpointEvery <= 0 {
+		cfg.CheckpointEvery = 10 * time.Minute
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -185,6 +196,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	defer w.Close()
 	st := w.Started()
 	d.idxSeq, d.idxSize = st.From.LastSeq, st.From.Size
+	d.cpSeq, d.cpAt = w.Seq(), time.Now()
 	if st.FromSnapshot && st.Bytes < indexBytes {
 		d.idxAt = time.Now()
 	} // else the first commit saves one: this start was slow, the next need not be
@@ -221,6 +233,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 		}
 		d.release(true)
 		d.commit()
+		d.checkpoint(true)
 		d.savePositions(true)
 		d.saveIndex(true)
 		if d.failing != "" {
@@ -265,6 +278,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			d.release(true)
 			d.commit()
+			d.checkpoint(true)
 			d.savePositions(true)
 			d.saveIndex(true)
 			for _, f := range d.dbs {
@@ -341,6 +355,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 				d.expire()
 			}
 			d.commit()
+			d.checkpoint(false) // records appended before a quiet spell are covered too
 		case <-retry.C:
 			d.commit()
 		case <-settle:
@@ -803,6 +818,7 @@ func (d *Daemon) commit() {
 	d.status.LastRecord = now
 	d.status.Problems = d.problems
 	d.mu.Unlock()
+	d.checkpoint(false)
 	d.savePositions(false)
 	d.saveIndex(false)
 	d.turns++
@@ -836,6 +852,35 @@ func (d *Daemon) trimClaimMemory() {
 		total -= ls.s.ClaimMemory()
 		ls.s.ForgetOutputs()
 	}
+}
+
+// checkpoint appends a checkpoint record once CheckpointEvery has passed since the
+// last one (or on force, at shutdown), if anything was appended since. A failure is
+// logged, not fatal: the records themselves are durable, and the next checkpoint
+// covers them.
+func (d *Daemon) checkpoint(force bool) {
+	if len(d.queue) > 0 || d.failing != "" || d.w.Seq() == d.cpSeq {
+		return
+	}
+	if !force && time.Since(d.cpAt) < d.cfg.CheckpointEvery {
+		return
+	}
+	d.cpAt = time.Now()
+	_, seq, err := d.w.Checkpoint(d.cfg.Signer)
+	if err == nil {
+		err = d.w.Sync()
+	}
+	if err != nil {
+		d.log.Warn("checkpoint not written; the next one will cover these records", "err", err)
+		return
+	}
+	d.cpSeq = seq
+	if d.cfg.OnCommit != nil {
+		d.cfg.OnCommit(seq)
+	}
+	d.mu.Lock()
+	d.status.Records = seq
+	d.mu.Unlock()
 }
 
 // Index snapshots are written at most every Config.IndexEvery while running (and at

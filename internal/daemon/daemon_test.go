@@ -336,3 +336,34 @@ func TestReplacedWhileDownIsNotAGap(t *testing.T) {
 		}
 	}
 }
+
+// The daemon commits to what it appended with a checkpoint every CheckpointEvery
+// while records keep coming, and once more at shutdown; a restart with nothing new
+// adds none.
+func TestCheckpointsWhileRunningAndAtShutdown(t *testing.T) {
+	e := newEnv(t)
+	e.appendLines("s1.jsonl", header("s1"), call("a1", "c1", "ls", t0), result("r1", "c1", 0))
+	e.start(func(c *daemon.Config) { c.CheckpointEvery = 200 * time.Millisecond })
+	e.waitExecs("s1/c1:succeeded")
+	time.Sleep(300 * time.Millisecond)
+	e.appendLines("s1.jsonl", call("a2", "c2", "make", t0), result("r2", "c2", 2))
+	e.waitExecs("s1/c1:succeeded s1/c2:nonzero_exit")
+	e.waitFor("a checkpoint after c2", func() bool {
+		recs := e.records()
+		return recs[len(recs)-1].Kind == ledger.KindCheckpoint
+	})
+	e.stop()
+	recs := e.records()
+	var cps []ledger.Record
+	for _, r := range recs {
+		if r.Kind == ledger.KindCheckpoint {
+			cps = append(cps, r)
+		}
+	}
+	// Walk (in records) has checked each one's size and root against the records
+	// before it.
+	if len(cps) < 2 || recs[len(recs)-1].Kind != ledger.KindCheckpoint {
+		t.Fatalf("%d checkpoints, last record %s; want one after each batch and the ledger ending with one", len(cps), recs[len(recs)-1].Kind)
+	}
+	e.restartAppendsNothing()
+}

@@ -15,18 +15,22 @@ import (
 // With a signer it also carries that commitment as a note signed by the operator's
 // key: a checkpoint copied somewhere else then proves later that the ledger still
 // holds those records (the chain alone cannot tell a ledger cut back at a line
-// boundary from a shorter one). It returns the record's seq.
-func (w *Writer) Checkpoint(signer note.Signer) (int64, error) {
+// boundary from a shorter one). It returns the record and its seq.
+func (w *Writer) Checkpoint(signer note.Signer) (*Checkpoint, int64, error) {
 	root := w.tree.root()
 	c := &Checkpoint{TreeSize: w.seq, Root: hex.EncodeToString(root[:])}
 	if signer != nil {
 		msg, err := note.Sign(&note.Note{Text: CheckpointText(signer.Name(), c.TreeSize, root)}, signer)
 		if err != nil {
-			return 0, fmt.Errorf("sign checkpoint: %w", err)
+			return nil, 0, fmt.Errorf("sign checkpoint: %w", err)
 		}
 		c.Note = string(msg)
 	}
-	return w.Append(c)
+	seq, err := w.Append(c)
+	if err != nil {
+		return nil, 0, err
+	}
+	return c, seq, nil
 }
 
 // CheckpointText is what a checkpoint's note says, in the tlog checkpoint form
@@ -46,20 +50,35 @@ func CheckNote(rec *Record, keys note.Verifiers) error {
 	if rec.Note == "" {
 		return ErrUnsigned
 	}
-	n, err := note.Open([]byte(rec.Note), keys)
+	size, root, _, err := OpenCheckpoint([]byte(rec.Note), keys)
 	if err != nil {
-		return fmt.Errorf("checkpoint note: %w", err)
+		return err
 	}
-	lines := strings.SplitN(n.Text, "\n", 4)
-	if len(lines) < 4 {
-		return errors.New("checkpoint note: not origin, size and root")
-	}
-	root, err := hex.DecodeString(rec.Root)
-	if err != nil || len(root) != 32 {
-		return errors.New("checkpoint root is not 64 hex digits")
-	}
-	if lines[1] != strconv.FormatInt(rec.TreeSize, 10) || lines[2] != base64.StdEncoding.EncodeToString(root) {
+	if size != rec.TreeSize || root != rec.Root {
 		return errors.New("checkpoint note: its size and root differ from the record's")
 	}
 	return nil
+}
+
+// OpenCheckpoint verifies a signed checkpoint note (a checkpoint's note, or a copy
+// kept elsewhere) and returns the tree size and root (hex) it commits to, and the
+// name of the key that signed it.
+func OpenCheckpoint(msg []byte, keys note.Verifiers) (size int64, root, signer string, err error) {
+	n, err := note.Open(msg, keys)
+	if err != nil {
+		return 0, "", "", fmt.Errorf("checkpoint note: %w", err)
+	}
+	lines := strings.SplitN(n.Text, "\n", 4)
+	if len(lines) < 4 {
+		return 0, "", "", errors.New("checkpoint note: not origin, size and root")
+	}
+	size, err = strconv.ParseInt(lines[1], 10, 64)
+	if err != nil || size < 0 {
+		return 0, "", "", errors.New("checkpoint note: bad tree size")
+	}
+	r, err := base64.StdEncoding.DecodeString(lines[2])
+	if err != nil || len(r) != 32 {
+		return 0, "", "", errors.New("checkpoint note: bad root")
+	}
+	return size, hex.EncodeToString(r), n.Sigs[0].Name, nil
 }

@@ -56,7 +56,7 @@ func TestCheckpointsCommitToTheRecordsBefore(t *testing.T) {
 	signer, verifier := newKey(t, "gateway-1")
 	w, idx := openIndexed(t, path)
 	admitAll(t, w, idx, sampleBodies())
-	if _, err := w.Checkpoint(nil); err != nil {
+	if _, _, err := w.Checkpoint(nil); err != nil {
 		t.Fatal(err)
 	}
 	if err := w.SaveIndex(); err != nil {
@@ -69,7 +69,7 @@ func TestCheckpointsCommitToTheRecordsBefore(t *testing.T) {
 		t.Fatalf("snapshot not used: %+v", w.Started())
 	}
 	admitAll(t, w, idx, moreBodies())
-	if _, err := w.Checkpoint(signer); err != nil {
+	if _, _, err := w.Checkpoint(signer); err != nil {
 		t.Fatal(err)
 	}
 	w.Close()
@@ -160,7 +160,7 @@ func TestForgedCheckpointIsDetected(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			if _, err := w.Checkpoint(nil); err != nil {
+			if _, _, err := w.Checkpoint(nil); err != nil {
 				t.Fatal(err)
 			}
 			w.Close()

@@ -15,8 +15,8 @@ func FuzzSnapshot(f *testing.F) {
 	x.Admit(&Tool{Runtime: "openclaw", Agent: "a", Session: "s", CorrelationID: "t"})
 	path := filepath.Join(f.TempDir(), "i")
 	st := State{Records: 2, LastSeq: 2, Head: ZeroHash, Size: 10}
-	st.tree.add(ZeroHash)
-	st.tree.add(ZeroHash)
+	st.tree.Add(ZeroHash)
+	st.tree.Add(ZeroHash)
 	if err := writeSnapshot(path, x, st); err != nil {
 		f.Fatal(err)
 	}

@@ -20,16 +20,16 @@ import (
 // the 0x01 of an interior node), so hashing it again would add nothing but work.
 // Interior nodes are tlog.NodeHash, as RFC 6962 defines them.
 
-// tree is the Merkle tree over the records so far in compact form: the roots of its
+// Tree is the Merkle tree over the records so far in compact form: the roots of its
 // complete subtrees, largest first, one per bit set in n. An array, not a slice, so
 // that copying a State copies its tree.
-type tree struct {
+type Tree struct {
 	n    int64
 	subs [63]tlog.Hash
 }
 
-// add appends the leaf of a record whose hash is hexHash.
-func (t *tree) add(hexHash string) error {
+// Add appends the leaf of a record whose hash is hexHash.
+func (t *Tree) Add(hexHash string) error {
 	var h tlog.Hash
 	if len(hexHash) != 2*len(h) {
 		return errors.New("record hash is not 64 hex digits")
@@ -41,7 +41,7 @@ func (t *tree) add(hexHash string) error {
 	return nil
 }
 
-func (t *tree) addHash(h tlog.Hash) {
+func (t *Tree) addHash(h tlog.Hash) {
 	// Each trailing one bit of n is a complete subtree of the same size as the one
 	// being built: merge them, smallest first, as a binary counter carries.
 	k := bits.OnesCount64(uint64(t.n))
@@ -53,10 +53,19 @@ func (t *tree) addHash(h tlog.Hash) {
 	t.n++
 }
 
+// Len is the number of records in the tree.
+func (t *Tree) Len() int64 { return t.n }
+
+// Root is the tree's root in hex, as a checkpoint over these records holds it.
+func (t *Tree) Root() string {
+	r := t.root()
+	return hex.EncodeToString(r[:])
+}
+
 // root is the RFC 6962 tree hash over the n leaves, which tlog.TreeHash computes
 // from stored hashes: the complete subtrees folded from the right; SHA-256 of
 // nothing for an empty tree, as RFC 6962 and tlog have it.
-func (t *tree) root() tlog.Hash {
+func (t *Tree) root() tlog.Hash {
 	k := bits.OnesCount64(uint64(t.n))
 	if k == 0 {
 		return sha256.Sum256(nil)
@@ -69,7 +78,7 @@ func (t *tree) root() tlog.Hash {
 }
 
 // hexSubtrees and setSubtrees carry the tree through an index snapshot.
-func (t *tree) hexSubtrees() []string {
+func (t *Tree) hexSubtrees() []string {
 	out := make([]string, bits.OnesCount64(uint64(t.n)))
 	for i := range out {
 		out[i] = hex.EncodeToString(t.subs[i][:])
@@ -77,11 +86,11 @@ func (t *tree) hexSubtrees() []string {
 	return out
 }
 
-func (t *tree) setSubtrees(n int64, subs []string) error {
+func (t *Tree) setSubtrees(n int64, subs []string) error {
 	if n < 0 || len(subs) != bits.OnesCount64(uint64(n)) {
 		return fmt.Errorf("a tree of %d records has %d complete subtrees, not %d", n, bits.OnesCount64(uint64(max(n, 0))), len(subs))
 	}
-	*t = tree{n: n}
+	*t = Tree{n: n}
 	for i, s := range subs {
 		if len(s) != 2*len(tlog.Hash{}) {
 			return errors.New("subtree hash is not 64 hex digits")

@@ -23,7 +23,7 @@ func (m memHashes) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
 
 func TestTreeMatchesTlog(t *testing.T) {
 	var stored memHashes
-	var tr tree
+	var tr Tree
 	for n := int64(0); n < 300; n++ {
 		want, err := tlog.TreeHash(n, stored)
 		if err != nil {
@@ -33,7 +33,7 @@ func TestTreeMatchesTlog(t *testing.T) {
 			t.Fatalf("root of %d records = %v, tlog says %v", n, got, want)
 		}
 		// A restored copy (as an index snapshot carries it) goes on identically.
-		var back tree
+		var back Tree
 		if err := back.setSubtrees(tr.n, tr.hexSubtrees()); err != nil {
 			t.Fatal(err)
 		}
@@ -41,7 +41,7 @@ func TestTreeMatchesTlog(t *testing.T) {
 			t.Fatalf("tree of %d records does not survive hexSubtrees/setSubtrees", n)
 		}
 		leaf := sha256.Sum256(fmt.Appendf(nil, "record %d", n))
-		if err := tr.add(hex.EncodeToString(leaf[:])); err != nil {
+		if err := tr.Add(hex.EncodeToString(leaf[:])); err != nil {
 			t.Fatal(err)
 		}
 		// tlog stores leaves given as record hashes; ours are the record hashes.
@@ -54,9 +54,9 @@ func TestTreeMatchesTlog(t *testing.T) {
 }
 
 func TestTreeRejectsBadInput(t *testing.T) {
-	var tr tree
+	var tr Tree
 	for _, h := range []string{"", "abc", "zz" + hex.EncodeToString(make([]byte, 31))} {
-		if tr.add(h) == nil {
+		if tr.Add(h) == nil {
 			t.Errorf("add(%q) accepted", h)
 		}
 	}

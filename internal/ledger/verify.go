@@ -2,7 +2,6 @@ package ledger
 
 import (
 	"bytes"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -38,15 +37,12 @@ type State struct {
 	Head    string `json:"head"`
 	Size    int64  `json:"bytes"` // offset just past the last good record
 
-	tree tree // the Merkle tree over the records, for checkpoints
+	tree Tree // the Merkle tree over the records, for checkpoints
 }
 
 // Root is the Merkle tree root over the records so far (hex), as a checkpoint
 // written now would commit to it.
-func (st *State) Root() string {
-	r := st.tree.root()
-	return hex.EncodeToString(r[:])
-}
+func (st *State) Root() string { return st.tree.Root() }
 
 // Walk reads a ledger from the start, checking every record: valid JSON, format
 // version, contiguous seq, prev equal to the previous hash, hash recomputed over the
@@ -115,7 +111,7 @@ func walk(r io.Reader, fn func(rec *Record, line []byte) error, full bool, from 
 		case rec.Kind == KindCheckpoint && rec.Root != st.Root():
 			return bad(rec.Seq, "checkpoint root does not match the records before it")
 		}
-		if err := st.tree.add(claimed); err != nil {
+		if err := st.tree.Add(claimed); err != nil {
 			return bad(rec.Seq, "%v", err)
 		}
 		rec.Hash = claimed

@@ -32,12 +32,12 @@ type Writer struct {
 	// Appended but not yet written.
 	seq  int64
 	head string
-	tree tree
+	tree Tree
 	// Durable on disk.
 	diskSeq  int64
 	diskHead string
 	diskSize int64
-	diskTree tree
+	diskTree Tree
 	// Written but not yet handed to startWriteback, from this offset on.
 	writebackFrom int64
 
@@ -179,7 +179,7 @@ func (w *Writer) Append(b Body) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	if err := w.tree.add(h); err != nil {
+	if err := w.tree.Add(h); err != nil {
 		return 0, err
 	}
 	w.buf = buf

@@ -12,6 +12,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"golang.org/x/mod/sumdb/note"
+
 	"github.com/clawtrail/clawtrail/internal/correlate"
 	"github.com/clawtrail/clawtrail/internal/ledger"
 	"github.com/clawtrail/clawtrail/internal/lines"
@@ -31,6 +33,8 @@ type Options struct {
 	OutputCap    int
 	MaxLine      int
 	Workers      int
+	// Signer, if set, signs the checkpoint a scan that appended anything ends with.
+	Signer note.Signer
 	// Progress, if set, receives progress snapshots about every 200 ms.
 	Progress func(Progress)
 	Now      func() time.Time
@@ -69,6 +73,8 @@ type Summary struct {
 	Problems       []Problem // first problems, for the report
 	ProblemCount   map[string]int64
 	Repair         *ledger.Repair
+	Checkpoint     *ledger.Checkpoint // the checkpoint the scan ended with, if it appended anything
+	CheckpointSeq  int64
 	IndexNote      string // why the index snapshot beside the ledger was not used or not saved
 	Elapsed        time.Duration
 	LedgerRecords  int64 // records in the ledger after the scan
@@ -226,6 +232,15 @@ func Run(ctx context.Context, opt Options) (*Summary, error) {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
+	}
+	if records.Load() > 0 {
+		// Whatever a scan adds is committed to by a checkpoint (signed when a key is
+		// configured); a scan that adds nothing adds no checkpoint either.
+		cp, seq, err := w.Checkpoint(opt.Signer)
+		if err != nil {
+			return nil, err
+		}
+		sum.Checkpoint, sum.CheckpointSeq = cp, seq
 	}
 	if err := w.Sync(); err != nil {
 		return nil, err

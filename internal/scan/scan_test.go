@@ -2,6 +2,7 @@ package scan_test
 
 import (
 	"context"
+	"crypto/rand"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -9,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/mod/sumdb/note"
 
 	"github.com/clawtrail/clawtrail/internal/ledger"
 	"github.com/clawtrail/clawtrail/internal/scan"
@@ -99,10 +102,11 @@ func (e *env) records() []ledger.Record {
 	}
 	defer f.Close()
 	var out []ledger.Record
-	// Era records (one per agent) are checked in TestEraRecords; the rest of the tests
-	// look at what the transcripts hold.
+	// Era records (one per agent) are checked in TestEraRecords and checkpoints in
+	// TestScanEndsWithACheckpoint; the rest of the tests look at what the transcripts
+	// hold.
 	if _, err := ledger.Walk(f, func(r *ledger.Record, _ []byte) error {
-		if r.Kind != ledger.KindSource {
+		if r.Kind != ledger.KindSource && r.Kind != ledger.KindCheckpoint {
 			out = append(out, *r)
 		}
 		return nil
@@ -363,5 +367,55 @@ func TestEraRecordsOncePerAgent(t *testing.T) {
 	}
 	if !warned {
 		t.Fatalf("an agent with nothing to read was not reported: %+v", sum.Skipped)
+	}
+}
+
+// A scan that appends anything ends with a checkpoint over the whole ledger, signed
+// when a key is given; a scan that appends nothing adds none.
+func TestScanEndsWithACheckpoint(t *testing.T) {
+	e := newEnv(t)
+	s1 := "agents/main/sessions/s1.jsonl"
+	e.write(s1, header("s1"), call("a1", "c1", "make"), result("r1", "c1", 0, "ok"))
+	skey, vkey, err := note.GenerateKey(rand.Reader, "host-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, _ := note.NewSigner(skey)
+	verifier, _ := note.NewVerifier(vkey)
+
+	checkpoints := func() (cps []ledger.Record, records int64) {
+		f, err := os.Open(e.ledger)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		st, err := ledger.WalkIdentity(f, func(r *ledger.Record, _ []byte) error {
+			if r.Kind == ledger.KindCheckpoint {
+				cps = append(cps, *r)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatalf("ledger does not verify: %v", err)
+		}
+		return cps, st.Records
+	}
+
+	sum := e.scan()
+	cps, n := checkpoints()
+	if len(cps) != 1 || cps[0].Seq != n || cps[0].TreeSize != n-1 || sum.Checkpoint == nil || sum.CheckpointSeq != n || cps[0].Note != "" {
+		t.Fatalf("after the first scan: checkpoints %+v in %d records, summary %+v; want one unsigned, last, over all before it", cps, n, sum.Checkpoint)
+	}
+	if sum := e.scan(); sum.Appended != 0 || sum.Checkpoint != nil {
+		t.Fatalf("a scan with nothing new appended %d records and checkpoint %+v", sum.Appended, sum.Checkpoint)
+	}
+	e.append(s1, call("a2", "c2", "ls"), result("r2", "c2", 0, "."))
+	e.scan(func(o *scan.Options) { o.Signer = signer })
+	cps, n = checkpoints()
+	if len(cps) != 2 || cps[1].Seq != n || cps[1].TreeSize != n-1 {
+		t.Fatalf("after the second scan: checkpoints %+v in %d records", cps, n)
+	}
+	if err := ledger.CheckNote(&cps[1], note.VerifierList(verifier)); err != nil {
+		t.Fatalf("the signed checkpoint does not verify: %v", err)
 	}
 }
