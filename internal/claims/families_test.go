@@ -177,6 +177,7 @@ func TestFamilyRound7Runs(t *testing.T) {
 		{name: "applied", text: "`alembic upgrade head` applied `3f2a_add_index` in under a second.", want: []Claim{noCall("alembic upgrade head")}},
 		{name: "flagged", text: "`npm audit` flagged 3 high-severity issues.", want: []Claim{noCall("npm audit")}},
 		{name: "story-last-month", text: "Last month `terraform apply` dropped the production table."},
+		{name: "story-historically", text: "Historically, `npm install` pulled in 1,200 packages for this project."},
 		{name: "story-ago", text: "Two years ago `git push --force` wiped a colleague's branch."},
 		{name: "tool-history", text: "`npm` updated its lockfile format in version 7."},
 		{name: "release-note", text: "In version 2, `terraform init` started downloading providers in parallel."},

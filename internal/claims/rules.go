@@ -41,8 +41,11 @@ type sentInfo struct {
 	colon     bool
 	question  bool
 	emitted   bool // claims already reported
-	guard     int8 // 0 unknown, 1 guarded, -1 not guarded
-	lead      int  // shape index where the sentence's own words start
+	// a command span followed by "went through", a success phrase the
+	// message-wide success stems do not find
+	wentThrough bool
+	guard       int8 // 0 unknown, 1 guarded, -1 not guarded
+	lead        int  // shape index where the sentence's own words start
 }
 
 type claimedCmd struct {
@@ -113,6 +116,9 @@ func (c *checker) analyze(s *sent) *sentInfo {
 	for k, m := range s.marks {
 		if !c.spanIsCommand(s, k) {
 			continue
+		}
+		if c.open && firstWordAfter(sh, ws, m) == "went" && strings.HasPrefix(sh[m+1:], " went through") {
+			in.wentThrough = true
 		}
 		if checkedWith(sh, ws, m, in.lead) || foreignRun(sh, m) {
 			in.explicit = true
@@ -281,7 +287,7 @@ var (
 		`means meaning implies suggests presumably apparently probably ` +
 		// a run at another time, told as a story: "Last month `terraform
 		// apply` dropped the table"
-		`yesterday ago`)
+		`yesterday ago historically formerly`)
 	guardPhrases    = phraseSet(`is how|here's how|that's how|looks like|look like|should look|would look|will look|need to|needs to|going to|want to|wants to|supposed to|for example|for instance|such as|something like|like this|like so|similar to|expected output|how to|how do|how can|way to|ways to|cheat sheet|github actions|ci log|build log|the model|another agent|last week|last month|last year|last night|last time|last sprint`)
 	condStarts      = setOf(`if when whenever unless once until before to suppose assuming imagine otherwise`)
 	speechVerbs     = setOf(`says said mentions mentioned writes wrote reports reported claims claimed notes noted tells told`)
@@ -512,8 +518,8 @@ func (c *checker) emitSentence(s *sent, in *sentInfo) {
 	if in.runNoCmd && !in.colon {
 		c.genericRun(s, in)
 	}
-	if c.successWords {
-		c.checkSuccess(s)
+	if c.successWords || in.wentThrough {
+		c.checkSuccess(s, in.wentThrough)
 	}
 }
 

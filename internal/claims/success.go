@@ -183,9 +183,10 @@ var succRules = []succRule{
 }
 
 // checkSuccess flags success reported in a sentence when the latest
-// execution it is about failed.
-func (c *checker) checkSuccess(s *sent) {
-	if s.shape == "" || !anyIn(c.successAt, s.start, s.end) {
+// execution it is about failed. found says the rules already saw a success
+// phrase in it that the success stems do not find.
+func (c *checker) checkSuccess(s *sent, found bool) {
+	if s.shape == "" || !found && !anyIn(c.successAt, s.start, s.end) {
 		return
 	}
 	sh := s.shape
