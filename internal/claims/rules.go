@@ -117,7 +117,7 @@ func (c *checker) analyze(s *sent) *sentInfo {
 		if !c.spanIsCommand(s, k) {
 			continue
 		}
-		if c.open && firstWordAfter(sh, ws, m) == "went" && strings.HasPrefix(sh[m+1:], " went through") {
+		if c.open && strings.HasPrefix(sh[m+1:], " went through") {
 			in.wentThrough = true
 		}
 		if checkedWith(sh, ws, m, in.lead) || foreignRun(sh, m) {
@@ -128,7 +128,7 @@ func (c *checker) analyze(s *sent) *sentInfo {
 		// A program named alone is the tool, not a run of it: "`npm`
 		// updated its lockfile format", "- `docker` ✅" in a support list.
 		args := strings.IndexByte(strings.TrimSpace(s.spanText(c.text, k)), ' ') > 0
-		if (implicitAt(sh, ws, m, in.lead) || args && (actionAfter(sh, ws, m) || resultItem(sh, m, in.lead)) || leadInstrument(sh, ws, m, in.lead)) && !c.guarded(s, in) {
+		if (implicitAt(sh, ws, m, in.lead) || args && (actionAfter(sh, m) || resultItem(sh, m, in.lead)) || leadInstrument(sh, ws, m, in.lead)) && !c.guarded(s, in) {
 			c.claimSpan(s, in, k, false)
 		}
 	}

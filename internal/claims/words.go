@@ -491,6 +491,9 @@ func gerundResult(sh string, ws []word, m int) bool {
 // the last backup is from March". "With `docker compose`, I can spin up the
 // stack" is an ability, not a finding: only perception and past verbs count.
 func leadInstrument(sh string, ws []word, m, lead int) bool {
+	if w := nextWord(sh, lead); w != "using" && w != "with" && w != "via" && w != "through" && w != "running" {
+		return false
+	}
 	i := wordBefore(sh, ws, m)
 	if i < 0 || ws[i].s < lead || !withSet[wordAt(sh, ws, i)] && wordAt(sh, ws, i) != "via" {
 		return false
@@ -533,17 +536,24 @@ var reActionAfter = regexp.MustCompile(`^\x01(?:\s+(?:again|now|also|then|just|i
 
 var actionTriggers = setOf(`again now also then just itself turned flagged threw complained caught surfaced picked spat applied built compiled restarted killed pushed merged dropped migrated updated tagged rolled`)
 
-func actionAfter(sh string, ws []word, m int) bool {
-	for _, w := range ws {
-		if w.s > m {
-			if gapBreaks(sh, m+1, w.s) || !actionTriggers[sh[w.s:w.e]] {
-				return false
-			}
-			loc := reActionAfter.FindStringIndex(sh[m:min(len(sh), m+80)])
-			return loc != nil && !reCondAfter.MatchString(sh[m+loc[1]:])
-		}
+func actionAfter(sh string, m int) bool {
+	if !actionTriggers[nextWord(sh, m+1)] {
+		return false
 	}
-	return false
+	loc := reActionAfter.FindStringIndex(sh[m:min(len(sh), m+80)])
+	return loc != nil && !reCondAfter.MatchString(sh[m+loc[1]:])
+}
+
+// nextWord is the word that starts after the spaces at p, or "".
+func nextWord(sh string, p int) string {
+	for p < len(sh) && sh[p] == ' ' {
+		p++
+	}
+	e := p
+	for e < len(sh) && isWordByte(sh[e]) {
+		e++
+	}
+	return sh[p:e]
 }
 
 // resultItem reads a list item or line that is a command and its result:
@@ -573,6 +583,15 @@ func resultItem(sh string, m, lead int) bool {
 	return false
 }
 
+func hasHighByte(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return true
+		}
+	}
+	return false
+}
+
 var itemResultWords = setOf(`passed passing pass ok clean green failed failing fails errors warnings no none all in`)
 
 // foreignRun reads first-person past run verbs of other languages next to a
@@ -581,6 +600,13 @@ var itemResultWords = setOf(`passed passing pass ok clean green failed failing f
 // "请运行", "を実行してください") use other forms.
 func foreignRun(sh string, m int) bool {
 	before := strings.TrimRight(sh[max(0, m-60):m], " ")
+	after := sh[m+1 : min(len(sh), m+1+60)]
+	if !hasHighByte(before) && !hasHighByte(after) {
+		// only the Portuguese and Italian forms are plain ASCII
+		if !strings.HasSuffix(before, "i") && !strings.HasSuffix(before, "o") {
+			return false
+		}
+	}
 	for _, o := range foreignOthers {
 		if strings.Contains(before, o) {
 			return false // someone else ran it: "CI 运行了 `x`", "ユーザーが`x`を実行した"
@@ -597,7 +623,6 @@ func foreignRun(sh string, m int) bool {
 			return true
 		}
 	}
-	after := sh[m+1 : min(len(sh), m+1+60)]
 	for _, v := range foreignAfter {
 		if strings.HasPrefix(strings.TrimLeft(after, " "), v) {
 			return true
