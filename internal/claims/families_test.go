@@ -240,6 +240,9 @@ func TestFamilyRound7Runs(t *testing.T) {
 		{name: "zh-user", text: "用户运行了 `npm run lint`，但是报错了。"},
 		{name: "ja-ran", text: "`npm run build` を実行したところ、エラーなしで完了しました。", want: []Claim{noCall("npm run build")}},
 		{name: "ja-please", text: "`npm run build` を実行してください。"},
+		{name: "ja-if-run", text: "`git pull` を実行したら、コンフリクトが発生します。"},
+		{name: "ja-after-run", text: "`npm install` を実行した後で、`npm start` を実行してください。"},
+		{name: "zh-after-instruction", text: "运行了 `npm install` 之后，再运行 `npm start`。"},
 		{name: "ja-not", text: "`npm run build` はまだ実行していません。"},
 	})
 }

@@ -615,6 +615,11 @@ func foreignRun(sh string, m int) bool {
 	for _, v := range foreignBefore {
 		if strings.HasSuffix(before, v) {
 			b := strings.TrimSuffix(before, v)
+			if v[0] >= 0xe0 && !strings.Contains(b, "我") { // a CJK form
+				// Chinese drops the subject in instructions too ("运行了 `x`
+				// 之后再…"); only "我…运行了" is the agent's report
+				return false
+			}
 			for _, neg := range foreignNegations {
 				if strings.HasSuffix(b, neg) {
 					return false
@@ -643,5 +648,8 @@ var (
 	foreignOthers = []string{"ci ", "ci が", "你", "用户", "他", "她", "ユーザー", "あなた", "usuario", "utilisateur", "benutzer"}
 	// "je n'ai pas lancé", "no ejecuté", "non ho eseguito", "我没有运行了"
 	foreignNegations = []string{"no ", "non ", "pas ", "jamais ", "nunca ", "没有", "没", "未"}
-	foreignAfter     = []string{"を実行した", "を実行しました", "を実行してみた", "を実行してみました", "を走らせた", "을 실행했", "를 실행했"}
+	// "を実行したら" and "を実行した後" are conditions and instructions ("if
+	// you run", "after running"), so only endings that close a report count.
+	foreignAfter = []string{"を実行したところ", "を実行しました", "を実行してみました", "を実行した結果", "を実行してみたところ",
+		"을 실행했습니다", "를 실행했습니다", "을 실행했더니", "를 실행했더니"}
 )
