@@ -297,9 +297,6 @@ func b2i(b bool) int {
 	return 0
 }
 
-// actionVerbSet are past-tense verbs whose instrument is something run:
-// "I restarted nginx with `...`". Verbs of editing ("replaced X with `y`",
-// "updated the config with") describe changes to files and are left out.
 // lookVerbs read what they look at: "I looked at `kubectl logs …`".
 var lookVerbs = setOf(`looked glanced peeked`)
 
@@ -307,6 +304,9 @@ var lookVerbs = setOf(`looked glanced peeked`)
 // instrument: "Enabled and started the backup timer with `x`".
 var chainVerbs = setOf(`enabled disabled stopped started restarted reloaded installed built pulled fetched cleaned checked verified`)
 
+// actionVerbSet are past-tense verbs whose instrument is something run:
+// "I restarted nginx with `...`". Verbs of editing ("replaced X with `y`",
+// "updated the config with") describe changes to files and are left out.
 var actionVerbSet = setOf(`curl'd curled enabled disabled restarted started stopped installed uninstalled reinstalled built rebuilt deployed redeployed launched booted rebooted reloaded compiled recompiled linted formatted fetched pulled pushed cloned downloaded uploaded synced migrated seeded initialized bootstrapped provisioned applied scaled killed terminated cleaned cleared flushed purged pruned generated regenerated benchmarked profiled debugged listed searched grepped counted created deleted tailed followed reset rolled upgraded downgraded pinged hit called exercised polled scanned traced dumped exported imported restored rotated renewed tagged released published merged rebased committed smoke-tested load-tested brought spun tore`)
 
 // checkSubject accepts a check verb with a first-person subject or at the
@@ -495,7 +495,7 @@ func leadInstrument(sh string, ws []word, m, lead int) bool {
 		return false
 	}
 	i := wordBefore(sh, ws, m)
-	if i < 0 || ws[i].s < lead || !withSet[wordAt(sh, ws, i)] && wordAt(sh, ws, i) != "via" {
+	if i < 0 || ws[i].s < lead || !withSet[wordAt(sh, ws, i)] {
 		return false
 	}
 	for j := i - 1; j >= 0; j-- {
