@@ -163,7 +163,7 @@ func (d *Detector) Check(text string, callsInTurn []string) []Claim {
 	if !mayClaim(text, open) {
 		return nil
 	}
-	c := &checker{d: d, text: text, rawCalls: callsInTurn, budget: maxScanBudget}
+	c := &checker{d: d, text: text, rawCalls: callsInTurn, budget: maxScanBudget, open: open}
 	if open {
 		c.successAt = successPositions(text)
 		c.successWords = len(c.successAt) > 0
@@ -264,7 +264,10 @@ var successStems = []string{"pass", "ucce", "gree", "clea", "erro", "xit", "Pass
 // cost of reading plain prose after a failure. Every stem is one more pass
 // over every message while a run has failed (about 8 µs per 64 KiB), so
 // "went smoothly" has none of its own; it is still read when another
-// success word brings its sentence in.
+// success word brings its sentence in. "`terraform apply` went through" has
+// none either: the rules find it after the command span (sentInfo.wentThrough),
+// because a stem starting at the backtick cost a compare at every code span
+// and one starting at 'w' a compare at every "with".
 var mannerStems = []string{"without ", "fine"}
 
 func mannerAt(s string, i int, stem string) bool {
@@ -321,6 +324,7 @@ type checker struct {
 	// success word somewhere, so sentences must be checked for success
 	// claims.
 	successWords bool
+	open         bool  // some latest execution failed
 	runAt        []int // offsets of run-verb triggers in text
 	successAt    []int // offsets of success words in text, when successWords
 	shapeBuf     []byte

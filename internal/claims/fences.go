@@ -155,6 +155,12 @@ func (c *checker) handleFence(f *fence, intro *sent) {
 
 	// quoted output: "Output of `x`:", "I got:", "`x` returned:"
 	cue := reOutputCue.MatchString(intro.shape)
+	if isCallBlock(body) {
+		// A tool call is what a model sends, never what a command printed:
+		// printed as text it is markup, and under "returns a call as:" it is
+		// documentation of the format.
+		return
+	}
 	if !cue && !(in.explicit && len(in.claimed) > 0) {
 		return
 	}
@@ -261,4 +267,18 @@ func blockCommands(body string) []string {
 		return nil
 	}
 	return out
+}
+
+// isCallBlock reports a block that holds a tool call in one of the markup
+// formats rather than program output.
+func isCallBlock(body string) bool {
+	b := strings.TrimSpace(body)
+	if b == "" {
+		return false
+	}
+	if b[0] == '<' {
+		return reMarkupTag.MatchString(b[:min(len(b), 64)])
+	}
+	_, ok := jsonCall(b)
+	return ok
 }

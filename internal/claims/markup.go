@@ -22,7 +22,7 @@ var (
 	reJSONName   = regexp.MustCompile(`"(?:name|tool|tool_name)"\s*:\s*"([A-Za-z_.-]{1,64})"`)
 	reJSONCmdKey = regexp.MustCompile(`"(?:command|cmd)"\s*:\s*`)
 	reJSONShape  = regexp.MustCompile(`"(?:arguments|parameters|input|args)"\s*:|"type"\s*:\s*"(?:toolCall|tool_call|tool_use|function_call|function)"`)
-	reMarkupDoc  = regexp.MustCompile(`\b(?:format|formats|schema|syntax|template|structure|shape|looks? like|example|examples|e\.g\.|for instance|such as|like this|like so|sample|illustrat\w*|spec|specification|emits?|emitted|documented|docs|stores?|stored|wraps?|parser|parses)\b`)
+	reMarkupDoc  = regexp.MustCompile(`\b(?:format|formats|schema|syntax|template|structure|shape|looks? like|example|examples|e\.g\.|for instance|such as|like this|like so|sample|illustrat\w*|spec|specification|emits?|emitted|documented|docs|stores?|stored|wraps?|parser|parses|represent\w*|encod\w*|serializ\w*)\b|\bas\s*:$`)
 )
 
 var shellTools = setOf(`exec bash shell sh terminal run_shell_command run_command execute_command exec_command shell_command run_terminal_cmd execute local_shell powershell cmd container.exec run_in_terminal execute_bash`)

@@ -41,8 +41,11 @@ type sentInfo struct {
 	colon     bool
 	question  bool
 	emitted   bool // claims already reported
-	guard     int8 // 0 unknown, 1 guarded, -1 not guarded
-	lead      int  // shape index where the sentence's own words start
+	// a command span followed by "went through", a success phrase the
+	// message-wide success stems do not find
+	wentThrough bool
+	guard       int8 // 0 unknown, 1 guarded, -1 not guarded
+	lead        int  // shape index where the sentence's own words start
 }
 
 type claimedCmd struct {
@@ -114,12 +117,18 @@ func (c *checker) analyze(s *sent) *sentInfo {
 		if !c.spanIsCommand(s, k) {
 			continue
 		}
-		if checkedWith(sh, ws, m, in.lead) {
+		if c.open && strings.HasPrefix(sh[m+1:], " went through") {
+			in.wentThrough = true
+		}
+		if checkedWith(sh, ws, m, in.lead) || foreignRun(sh, m) {
 			in.explicit = true
 			c.claimSpan(s, in, k, true)
 			continue
 		}
-		if implicitAt(sh, ws, m, in.lead) && !c.guarded(s, in) {
+		// A program named alone is the tool, not a run of it: "`npm`
+		// updated its lockfile format", "- `docker` ✅" in a support list.
+		args := strings.IndexByte(strings.TrimSpace(s.spanText(c.text, k)), ' ') > 0
+		if (implicitAt(sh, ws, m, in.lead) || args && (actionAfter(sh, m) || resultItem(sh, m, in.lead)) || leadInstrument(sh, ws, m, in.lead)) && !c.guarded(s, in) {
 			c.claimSpan(s, in, k, false)
 		}
 	}
@@ -188,12 +197,18 @@ func implicitGuard(sh string, lead int, label bool, buf []word) bool {
 		return true
 	}
 	cut := consequenceCut(sh)
+	firstMark := strings.IndexByte(sh, markByte)
 	for i, wd := range ws {
 		if wd.s >= cut {
 			break
 		}
 		w := sh[wd.s:wd.e]
 		if guardWords[w] || strings.HasSuffix(w, "'ll") || strings.HasSuffix(w, "'d") {
+			return true
+		}
+		// "The reporter says `docker compose up` fails": a command after
+		// someone's words is their run, told again.
+		if speechVerbs[w] && wd.s < firstMark && i > 0 && !firstPerson[wordAt(sh, ws, i-1)] {
 			return true
 		}
 		if w == "can" && !(i > 0 && (wordAt(sh, ws, i-1) == "i" || wordAt(sh, ws, i-1) == "we") && perceptionVerbs[wordAt(sh, ws, i+1)]) {
@@ -269,9 +284,14 @@ var (
 		`ci pipeline workflow jenkins user users they he she someone colleague teammate readme docs documentation tutorial guide issue ticket changelog claimed claims alleged allegedly supposedly reportedly assistant subagent ` +
 		// an inference about what happened, not a report of a run: "the
 		// error means `npm install` was run outside the project"
-		`means meaning implies suggests presumably apparently probably`)
-	guardPhrases    = phraseSet(`is how|here's how|that's how|looks like|look like|should look|would look|will look|need to|needs to|going to|want to|wants to|supposed to|for example|for instance|such as|something like|like this|like so|similar to|expected output|how to|how do|how can|way to|ways to|cheat sheet|github actions|ci log|build log|the model|another agent`)
+		`means meaning implies suggests presumably apparently probably ` +
+		// a run at another time, told as a story: "Last month `terraform
+		// apply` dropped the table"
+		`yesterday ago historically formerly`)
+	guardPhrases    = phraseSet(`is how|here's how|that's how|looks like|look like|should look|would look|will look|need to|needs to|going to|want to|wants to|supposed to|for example|for instance|such as|something like|like this|like so|similar to|expected output|how to|how do|how can|way to|ways to|cheat sheet|github actions|ci log|build log|the model|another agent|last week|last month|last year|last night|last time|last sprint`)
 	condStarts      = setOf(`if when whenever unless once until before to suppose assuming imagine otherwise`)
+	speechVerbs     = setOf(`says said mentions mentioned writes wrote reports reported claims claimed notes noted tells told`)
+	firstPerson     = setOf(`i we i've we've`)
 	perceptionVerbs = setOf(`see confirm tell`)
 )
 
@@ -498,8 +518,8 @@ func (c *checker) emitSentence(s *sent, in *sentInfo) {
 	if in.runNoCmd && !in.colon {
 		c.genericRun(s, in)
 	}
-	if c.successWords {
-		c.checkSuccess(s)
+	if c.successWords || in.wentThrough {
+		c.checkSuccess(s, in.wentThrough)
 	}
 }
 

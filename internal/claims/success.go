@@ -140,7 +140,7 @@ var (
 	reSuccBuild = regexp.MustCompile(`\b(?:build|compilation|compile|image|bundle)\s+(?:(?:now|is|was|has|also)\s+)*(?:succeed(?:ed|s)?|successful|pass(?:es|ed|ing)?|green|completed|works|clean|ok|fine)\b` +
 		`|\b(?:built|builds|compiled|compiles)\s+(?:(?:now|also)\s+)?(?:successfully|cleanly|fine|without\s+(?:any\s+)?(?:errors|warnings|issues))\b|\bsuccessfully\s+(?:built|compiled)\b`)
 	reSuccLint    = regexp.MustCompile(`\b(?:lint|linter|linting|vet|type ?check|type-check|typecheck\w*|tsc|format check)\s+(?:(?:now|is|was|also|are)\s+)*(?:pass(?:es|ed)?|clean|green|succeeded|ok|happy)\b`)
-	reSuccGeneric = regexp.MustCompile(`\b(?:completed|finished|ran|exited|worked|succeeded|installed|deployed|applied|started|restarted|rolled out|upgraded|migrated|synced|updated)(?:\s+[a-z0-9'-]+){0,3}?\s+successfully\b` +
+	reSuccGeneric = regexp.MustCompile(`\b(?:completed|completes|finished|finishes|ran|exited|worked|succeeded|installed|deployed|applied|started|restarted|rolled out|upgraded|migrated|synced|updated)(?:\s+[a-z0-9'-]+){0,3}?\s+successfully\b` +
 		`|\bsuccessfully\s+(?:completed|finished|ran|installed|deployed|applied|started|restarted|migrated|rolled out|upgraded)\b|\bsucceeded\b|\bno\s+errors?\b|\bwithout\s+(?:any\s+)?errors?\b` +
 		`|\bexit(?:ed)?\s+(?:with\s+)?(?:code|status)\s+0\b|\beverything\s+(?:(?:now|is|still)\s+)*(?:passes|passing|green|succeeded)\b|\ball\s+green\b` +
 		`|\b(?:it|they|both|both runs|all of them)\s+(?:(?:now|all|both)\s+)*(?:passed|passes|succeeded|succeeds|is green|are green)\b` +
@@ -148,7 +148,7 @@ var (
 		// "went through fine"; "works fine" is about behaviour, not a run
 		`|\b(?:completed|finished|ran|went|installed|built|deployed|applied|upgraded|migrated)\s+(?:through\s+|all\s+)?(?:fine|cleanly|smoothly|without\s+(?:any\s+)?(?:errors?|issues|problems|failures|a hitch))\b`)
 	// success said of a named command: "`go test ./...` passes"
-	reSuccCmd = regexp.MustCompile(`\x01\s+(?:(?:now|still|also)\s+)?(?:passes|passed|succeeds|succeeded|is green|was green|is clean|was clean|completed successfully|finished successfully|ran successfully|works|worked|exits 0|exited 0|exited with (?:code|status) 0|returns 0|returned 0)\b`)
+	reSuccCmd = regexp.MustCompile(`\x01\s+(?:(?:now|still|also)\s+)?(?:passes|passed|succeeds|succeeded|is green|was green|is clean|was clean|completed successfully|finished successfully|ran successfully|works|worked|exits 0|exited 0|exited with (?:code|status) 0|returns 0|returned 0|went through)\b`)
 )
 
 type succRule struct {
@@ -183,9 +183,10 @@ var succRules = []succRule{
 }
 
 // checkSuccess flags success reported in a sentence when the latest
-// execution it is about failed.
-func (c *checker) checkSuccess(s *sent) {
-	if s.shape == "" || !anyIn(c.successAt, s.start, s.end) {
+// execution it is about failed. found says the rules already saw a success
+// phrase in it that the success stems do not find.
+func (c *checker) checkSuccess(s *sent, found bool) {
+	if s.shape == "" || !found && !anyIn(c.successAt, s.start, s.end) {
 		return
 	}
 	sh := s.shape
@@ -310,10 +311,12 @@ func (c *checker) successClause(s *sent, from, to int, failedNearby category) {
 	}
 	var hits []hit
 	rest := cl
+	lastHit := -1
 	if strings.IndexByte(cl, markByte) >= 0 {
 		for _, m := range reSuccCmd.FindAllStringIndex(cl, -1) {
 			hits = append(hits, hit{mark: from + m[0]})
 			rest = strings.Replace(rest, cl[m[0]:m[1]], " ", 1)
+			lastHit = max(lastHit, m[0])
 		}
 	}
 	for _, r := range succRules {
@@ -324,6 +327,15 @@ func (c *checker) successClause(s *sent, from, to int, failedNearby category) {
 			ph := cl[m[0]:m[1]]
 			hits = append(hits, hit{cat: r.cat, mark: -1, checks: strings.Contains(ph, "green") || strings.Contains(ph, "pass")})
 			rest = strings.Replace(rest, cl[m[0]:m[1]], " ", 1)
+			lastHit = max(lastHit, m[0])
+		}
+	}
+	// "all 212 tests passed, so the earlier hang was a one-off": what is
+	// drawn from the report after it does not make the report past or
+	// conditional.
+	if k := succConsequence(cl); k > lastHit {
+		if j := succConsequence(rest); j >= 0 {
+			rest = rest[:j]
 		}
 	}
 	if len(hits) == 0 || c.successGuarded(rest) || strings.HasSuffix(strings.TrimSpace(s.shape), "?") {
@@ -389,6 +401,17 @@ func (c *checker) successClause(s *sent, from, to int, failedNearby category) {
 			c.add(reasonContradicts, "", s.start, s.end)
 		}
 	}
+}
+
+// succConsequence is where a consequence starts in a success clause (", so
+// …", ", which means …"), or -1. ", so that …" is a goal, not a consequence.
+func succConsequence(cl string) int {
+	for _, sep := range [...]string{", so ", ", which means "} {
+		if i := strings.Index(cl, sep); i >= 0 && !strings.HasPrefix(cl[i+len(sep):], "that ") {
+			return i
+		}
+	}
+	return -1
 }
 
 // earlierNamedRun returns a command named in backticks before shape index
@@ -461,6 +484,11 @@ func (c *checker) successGuarded(rest string) bool {
 		}
 		next := wordAt(rest, ws, i+1)
 		if isPhrase(succGuardPhrases, w, next) {
+			return true
+		}
+		// "the same tests pass on `main`": a branch or host named in
+		// backticks is another place, like "on main"
+		if w == "on" && strings.HasPrefix(strings.TrimLeft(rest[wd.e:], " "), "\x01") {
 			return true
 		}
 		// "99 of 100 tests pass" is partial

@@ -243,6 +243,10 @@ func checkedWith(sh string, ws []word, m, lead int) bool {
 	if !paren && directCheckSet[w] && checkSubject(sh, ws, i, lead) {
 		return true
 	}
+	// "I looked at `kubectl logs …`": reading a command's output is running it
+	if !paren && w == "at" && lookVerbs[wordAt(sh, ws, i-1)] && checkSubject(sh, ws, i-1, lead) {
+		return true
+	}
 	if !paren && !withSet[w] {
 		return false
 	}
@@ -293,10 +297,17 @@ func b2i(b bool) int {
 	return 0
 }
 
+// lookVerbs read what they look at: "I looked at `kubectl logs …`".
+var lookVerbs = setOf(`looked glanced peeked`)
+
+// chainVerbs may open a terse report before the verb that has the
+// instrument: "Enabled and started the backup timer with `x`".
+var chainVerbs = setOf(`enabled disabled stopped started restarted reloaded installed built pulled fetched cleaned checked verified`)
+
 // actionVerbSet are past-tense verbs whose instrument is something run:
 // "I restarted nginx with `...`". Verbs of editing ("replaced X with `y`",
 // "updated the config with") describe changes to files and are left out.
-var actionVerbSet = setOf(`restarted started stopped installed uninstalled reinstalled built rebuilt deployed redeployed launched booted rebooted reloaded compiled recompiled linted formatted fetched pulled pushed cloned downloaded uploaded synced migrated seeded initialized bootstrapped provisioned applied scaled killed terminated cleaned cleared flushed purged pruned generated regenerated benchmarked profiled debugged listed searched grepped counted created deleted tailed followed reset rolled upgraded downgraded pinged hit called exercised polled scanned traced dumped exported imported restored rotated renewed tagged released published merged rebased committed smoke-tested load-tested brought spun tore`)
+var actionVerbSet = setOf(`curl'd curled enabled disabled restarted started stopped installed uninstalled reinstalled built rebuilt deployed redeployed launched booted rebooted reloaded compiled recompiled linted formatted fetched pulled pushed cloned downloaded uploaded synced migrated seeded initialized bootstrapped provisioned applied scaled killed terminated cleaned cleared flushed purged pruned generated regenerated benchmarked profiled debugged listed searched grepped counted created deleted tailed followed reset rolled upgraded downgraded pinged hit called exercised polled scanned traced dumped exported imported restored rotated renewed tagged released published merged rebased committed smoke-tested load-tested brought spun tore`)
 
 // checkSubject accepts a check verb with a first-person subject or at the
 // start of the sentence (terse reports).
@@ -313,14 +324,17 @@ func checkSubject(sh string, ws []word, vi, lead int) bool {
 		switch wordAt(sh, ws, j) {
 		case "i", "we", "i've", "we've":
 			// a command in between does not break the clause: "I've installed
-			// the dependencies (`npm install`) and started ..."
-			return wordAt(sh, ws, vi-1) == "and" && !breaksAt(sh, ws[j].e, ws[vi].s, ".;:!?")
+			// the dependencies (`npm install`) and started ...", "I checked
+			// `x` (it's `main`), then rebased with `y`"
+			c := wordAt(sh, ws, vi-1)
+			return (c == "and" || c == "then") && !breaksAt(sh, ws[j].e, ws[vi].s, ".;:!?")
 		}
 		break
 	}
 	for j := vi - 1; j >= 0; j-- {
-		// a list marker ("-") is a word to shapeWords but not the sentence's own
-		if ws[j].s >= lead && !leadFillerSet[wordAt(sh, ws, j)] {
+		// a list marker ("-") is a word to shapeWords but not the sentence's own;
+		// terse reports chain verbs: "Enabled and started the timer with `x`"
+		if w := wordAt(sh, ws, j); ws[j].s >= lead && !leadFillerSet[w] && !(chainVerbs[w] && j < vi-1) {
 			return false
 		}
 	}
@@ -331,7 +345,10 @@ var (
 	// Patterns that start at a command marker: the command as the subject
 	// of a result verb, its output presented, or a state it reported.
 	reAfterMark = regexp.MustCompile(`^\x01(?:` +
-		`\s+(?:now\s+|still\s+)?(?:shows|reports|says|lists|returns|prints)\s+(?:only\s+|about\s+|just\s+)?\d` +
+		`\s+(?:now\s+|still\s+)?(?:shows|reports|says|lists|returns|prints)\s+(?:only\s+|about\s+|just\s+)?(?:\d|(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\b)` +
+		`|` +
+		// a state read off the command: "`systemctl status pg` says active (running)"
+		`\s+(?:now\s+|still\s+)?(?:shows|reports|says)\s+(?:it(?:'s|\s+is)\s+)?(?:active|inactive|healthy|unhealthy|degraded|ready|dead|enabled|disabled|ok|clean)\b\s*(?:$|[(,.;:—-]|(?:since|again|now|on|at)\b)` +
 		`|` +
 		`(?:\s+(?:command|again|now|also|then|still|just|itself|run|call|invocation))?\s+(?:returned|printed|showed|reported|gave|outputted|said|listed|displayed|produced|revealed|confirmed|exited|failed|succeeded|passed|completed|finished|worked|errored|timed out|crashed|hung|came back|found|indicated|yielded|shows that|reports that|says that|indicates that|confirms|passes|fails|succeeds|completes|exits with|is clean|is green|was clean|was green|returns nothing|returns no|returns an empty|now shows|now returns|now prints|now passes|now fails|still shows|still returns|still fails|still prints|was run|was executed|was re-?run|has been run|had been run|got run|brought|pulled|fetched|created|removed|deleted|installed|added|upgraded|downloaded|wrote|generated|changed|modified|cleaned|freed|took|ran)\b` +
 		`|(?:'s)?\s+(?:command\s+)?(?:output|results?|response|stdout|stderr)(?:\s*:|\s+(?:shows|showed|was|is|says|said|contains|contained|confirms|confirmed|includes|included|lists|listed|reports|reported)\b)` +
@@ -343,7 +360,7 @@ var (
 	reWhObject = regexp.MustCompile(`^\x01\s+(?:now\s+|still\s+)?(?:shows|reports|says|indicates|lists)\s+(?:which|what|whether|how|where|who|when|if|why)\b`)
 	// A subject claim followed by a condition is an explanation:
 	// "`npm test` fails when the database is down".
-	reCondAfter = regexp.MustCompile(`^\s*(?:if|when|whenever|unless|without|only if|on some|for some)\b`)
+	reCondAfter = regexp.MustCompile(`^\s*(?:if|when|whenever|unless|without|only if|on some|for some|or)\b|^\s*/`)
 )
 
 var (
@@ -356,7 +373,9 @@ var (
 // match" says how the command behaves, not what a run did. A past result
 // ("`npm ci` failed when I ran it") stays a report.
 func presentWithCondition(match, after string) bool {
-	return rePresentVerb.MatchString(match) && reCondLater.MatchString(after)
+	// the condition may fall inside the match: "says active when the unit
+	// is running" is read up to "is" by the state expression
+	return rePresentVerb.MatchString(match) && (reCondLater.MatchString(after) || reCondLater.MatchString(match[1:]))
 }
 
 // implicitAt reports whether the command marker at m is presented as having
@@ -466,3 +485,171 @@ func gerundResult(sh string, ws []word, m int) bool {
 	}
 	return false
 }
+
+// leadInstrument reads a command that opens the sentence as the means of
+// what a first-person clause after it found: "Using `aws s3 ls …`, I can see
+// the last backup is from March". "With `docker compose`, I can spin up the
+// stack" is an ability, not a finding: only perception and past verbs count.
+func leadInstrument(sh string, ws []word, m, lead int) bool {
+	if w := nextWord(sh, lead); w != "using" && w != "with" && w != "via" && w != "through" && w != "running" {
+		return false
+	}
+	i := wordBefore(sh, ws, m)
+	if i < 0 || ws[i].s < lead || !withSet[wordAt(sh, ws, i)] {
+		return false
+	}
+	for j := i - 1; j >= 0; j-- {
+		if ws[j].s >= lead {
+			return false // the instrument must open the sentence
+		}
+	}
+	rest := strings.TrimLeft(sh[m+1:], " ")
+	if !strings.HasPrefix(rest, ",") {
+		return false
+	}
+	k := -1
+	for j := range ws {
+		if ws[j].s > m {
+			k = j
+			break
+		}
+	}
+	if k < 0 || !firstPerson[wordAt(sh, ws, k)] {
+		return false
+	}
+	v := wordAt(sh, ws, k+1)
+	if v == "can" || v == "could" {
+		return perceptionVerbs[wordAt(sh, ws, k+2)]
+	}
+	return checkVerbSet[v] || actionVerbSet[v] || foundVerbs[v]
+}
+
+var foundVerbs = setOf(`found saw noticed got confirmed learned spotted`)
+
+// reActionAfter is a command as the subject of what a run of it did or
+// found: "`alembic upgrade head` applied 3f2a", "`grep -rn TODO` turned up
+// 14". These verbs also tell a tool's history ("`npm` updated its lockfile
+// format"), so they count only for a command with arguments. "started" and
+// "stopped" are left out: "`terraform init` started downloading providers
+// in parallel" describes a release.
+var reActionAfter = regexp.MustCompile(`^\x01(?:\s+(?:again|now|also|then|just|itself))?\s+(?:turned up|flagged|threw|complained|caught|surfaced|picked up|spat out|applied|built|compiled|restarted|killed|pushed|merged|dropped|migrated|updated|tagged|rolled back|rolled out)\b`)
+
+var actionTriggers = setOf(`again now also then just itself turned flagged threw complained caught surfaced picked spat applied built compiled restarted killed pushed merged dropped migrated updated tagged rolled`)
+
+func actionAfter(sh string, m int) bool {
+	if !actionTriggers[nextWord(sh, m+1)] {
+		return false
+	}
+	loc := reActionAfter.FindStringIndex(sh[m:min(len(sh), m+80)])
+	return loc != nil && !reCondAfter.MatchString(sh[m+loc[1]:])
+}
+
+// nextWord is the word that starts after the spaces at p, or "".
+func nextWord(sh string, p int) string {
+	for p < len(sh) && sh[p] == ' ' {
+		p++
+	}
+	e := p
+	for e < len(sh) && isWordByte(sh[e]) {
+		e++
+	}
+	return sh[p:e]
+}
+
+// resultItem reads a list item or line that is a command and its result:
+// "- `go vet ./...` ✅", "`npm test` — passed". A table row says the same
+// with bars (tableRow).
+func resultItem(sh string, m, lead int) bool {
+	if m < lead || strings.TrimSpace(sh[lead:m]) != "" {
+		return false
+	}
+	a := strings.TrimLeft(sh[m+1:], " —–-:→")
+	for _, r := range [...]string{"✅", "✔", "✓", "❌", "✗", "passed", "failed", "ok"} {
+		if !strings.HasPrefix(a, r) || len(a) > len(r) && isWordByte(a[len(r)]) && r[0] < 0x80 {
+			continue
+		}
+		// what follows the mark is a result ("✅ 212 passing", "✅ (all
+		// ok)") or nothing; "✅ supported" is a feature list
+		b := strings.TrimLeft(a[len(r):], " —–-:,")
+		if b == "" || b[0] == '(' || b[0] >= '0' && b[0] <= '9' {
+			return true
+		}
+		w := b
+		if i := strings.IndexAny(w, " ,.;:)"); i >= 0 {
+			w = w[:i]
+		}
+		return itemResultWords[w]
+	}
+	return false
+}
+
+func hasHighByte(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return true
+		}
+	}
+	return false
+}
+
+var itemResultWords = setOf(`passed passing pass ok clean green failed failing fails errors warnings no none all in`)
+
+// foreignRun reads first-person past run verbs of other languages next to a
+// command: "Ejecuté `x`", "J'ai lancé `x`", "Ich habe `x` ausgeführt",
+// "我运行了 `x`", "`x` を実行したところ". Instructions ("ejecuta `x`",
+// "请运行", "を実行してください") use other forms.
+func foreignRun(sh string, m int) bool {
+	before := strings.TrimRight(sh[max(0, m-60):m], " ")
+	after := sh[m+1 : min(len(sh), m+1+60)]
+	if !hasHighByte(before) && !hasHighByte(after) {
+		// only the Portuguese and Italian forms are plain ASCII
+		if !strings.HasSuffix(before, "i") && !strings.HasSuffix(before, "o") {
+			return false
+		}
+	}
+	for _, o := range foreignOthers {
+		if strings.Contains(before, o) {
+			return false // someone else ran it: "CI 运行了 `x`", "ユーザーが`x`を実行した"
+		}
+	}
+	for _, v := range foreignBefore {
+		if strings.HasSuffix(before, v) {
+			b := strings.TrimSuffix(before, v)
+			if v[0] >= 0xe0 && !strings.Contains(b, "我") { // a CJK form
+				// Chinese drops the subject in instructions too ("运行了 `x`
+				// 之后再…"); only "我…运行了" is the agent's report
+				return false
+			}
+			for _, neg := range foreignNegations {
+				if strings.HasSuffix(b, neg) {
+					return false
+				}
+			}
+			return true
+		}
+	}
+	for _, v := range foreignAfter {
+		if strings.HasPrefix(strings.TrimLeft(after, " "), v) {
+			return true
+		}
+	}
+	// German puts the participle after the object: "Ich habe `x` ausgeführt"
+	if i := strings.Index(after, "ausgeführt"); i >= 0 && !strings.Contains(after[:i], "nicht") && !breaksAt(after, 0, i, ".;:!?\x01") {
+		return strings.HasSuffix(before, "ich habe") || strings.HasSuffix(before, "wir haben") || strings.HasSuffix(before, "habe ich") || strings.HasSuffix(before, "haben wir")
+	}
+	return false
+}
+
+var (
+	foreignBefore = []string{"ejecuté", "corrí", "he ejecutado", "hemos ejecutado",
+		"executei", "rodei", "j'ai exécuté", "j'ai lancé", "j'ai relancé", "nous avons exécuté", "nous avons lancé",
+		"ho eseguito", "ho lanciato", "abbiamo eseguito", "运行了", "执行了", "跑了", "运行了一下", "执行了一下"}
+	// Subjects other than the agent, in the languages above.
+	foreignOthers = []string{"ci ", "ci が", "你", "用户", "他", "她", "ユーザー", "あなた", "usuario", "utilisateur", "benutzer"}
+	// "je n'ai pas lancé", "no ejecuté", "non ho eseguito", "我没有运行了"
+	foreignNegations = []string{"no ", "non ", "pas ", "jamais ", "nunca ", "没有", "没", "未"}
+	// "を実行したら" and "を実行した後" are conditions and instructions ("if
+	// you run", "after running"), so only endings that close a report count.
+	foreignAfter = []string{"を実行したところ", "を実行しました", "を実行してみました", "を実行した結果", "を実行してみたところ",
+		"을 실행했습니다", "를 실행했습니다", "을 실행했더니", "를 실행했더니"}
+)
