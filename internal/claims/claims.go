@@ -102,8 +102,9 @@ func (d *Detector) Executed(command, outcome, output string) {
 	info, cats := rec.info, rec.cats
 	rec.outcome = outcome
 	if len(d.execs) == maxExecs {
-		copy(d.execs, d.execs[1:])
-		d.execs = d.execs[:len(d.execs)-1]
+		// The oldest quarter goes at once: shifting the history by one for every exec
+		// of a long session moved all of it each time.
+		d.execs = d.execs[:copy(d.execs, d.execs[maxExecs/4:])]
 	}
 	d.execs = append(d.execs, rec)
 	failed := failedOutcome(outcome)

@@ -75,8 +75,12 @@ func TestExecutedBounded(t *testing.T) {
 	for i := range maxExecs + 100 {
 		d.Executed("echo "+strings.Repeat("x", i%10), "succeeded", "")
 	}
-	if len(d.execs) != maxExecs {
-		t.Errorf("kept %d executions, want %d", len(d.execs), maxExecs)
+	// 4,236 executions: the window dropped its oldest quarter once, when full.
+	if want := 40 + maxExecs + 100 - maxExecs/4; len(d.execs) != want {
+		t.Errorf("kept %d executions, want %d", len(d.execs), want)
+	}
+	if last := d.execs[len(d.execs)-1].info.canon; last != "echo "+strings.Repeat("x", (maxExecs+99)%10) {
+		t.Errorf("newest execution kept is %q", last)
 	}
 	if d.out.size > maxOutputTotal {
 		t.Errorf("kept %d bytes of output, more than %d", d.out.size, maxOutputTotal)
