@@ -281,7 +281,7 @@ func (e *Encoded) Kind() string { return e.Body.Kind() }
 // allocation (and its zeroing) per record, about a tenth of a scan's CPU time when
 // each record had its own.
 func AppendJSON(dst []byte, b Body) ([]byte, error) {
-	dst = slices.Grow(dst, bodySizeHint(b))
+	dst = slices.Grow(dst, SizeHint(b))
 	if out, ok := appendBody(dst, b); ok {
 		return out, nil
 	}
@@ -292,12 +292,12 @@ func AppendJSON(dst []byte, b Body) ([]byte, error) {
 	return append(dst, bytesTrimNewline(enc.body.Bytes())...), nil
 }
 
-// bodySizeHint guesses the encoded size of an exec or exec_update body from its
+// SizeHint guesses the encoded size of an exec or exec_update body from its
 // strings, so that its (up to 64 KiB) output is not copied again and again by append
 // doubling a buffer that started empty. The guess allows a sixteenth for escapes:
 // output text escapes little more than its newlines, and when it escapes more, one
 // doubling covers it.
-func bodySizeHint(b Body) int {
+func SizeHint(b Body) int {
 	var n int
 	switch v := b.(type) {
 	case *Exec:

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -353,7 +354,12 @@ func readGroup(ctx context.Context, g group, opt Options, out chan<- groupOut, b
 		}
 		if len(pending) > 0 {
 			cur.buf = buffers.Get().(*[]byte)
-			buf := (*cur.buf)[:0]
+			need := 0
+			for _, b := range pending {
+				need += ledger.SizeHint(b)
+			}
+			// Sized once: growing it record by record copied each batch several times.
+			buf := slices.Grow((*cur.buf)[:0], need)
 			ends := make([]int, 0, len(pending))
 			for _, b := range pending {
 				next, err := ledger.AppendJSON(buf, b)
