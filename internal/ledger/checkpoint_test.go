@@ -108,7 +108,7 @@ func TestCheckpointsCommitToTheRecordsBefore(t *testing.T) {
 	ledger.WalkIdentity(f, func(r *ledger.Record, _ []byte) error {
 		var h tlog.Hash
 		hex.Decode(h[:], []byte(r.Hash))
-		hs, err := tlog.StoredHashesForRecordHash(leaves, h, storage(hashes))
+		hs, err := tlog.StoredHashesForRecordHash(leaves, h, ledger.HashStorage(hashes))
 		hashes = append(hashes, hs...)
 		leaves++
 		return err
@@ -119,23 +119,13 @@ func TestCheckpointsCommitToTheRecordsBefore(t *testing.T) {
 		hex.Decode(h[:], []byte(cp.Root))
 		return h
 	}
-	proof, err := tlog.ProveTree(7, 4, storage(hashes))
+	proof, err := tlog.ProveTree(7, 4, ledger.HashStorage(hashes))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := tlog.CheckTree(proof, 7, root(cps[1]), 4, root(cps[0])); err != nil {
 		t.Fatalf("tlog cannot prove checkpoint 2 extends checkpoint 1: %v", err)
 	}
-}
-
-type storage []tlog.Hash
-
-func (s storage) ReadHashes(idx []int64) ([]tlog.Hash, error) {
-	out := make([]tlog.Hash, len(idx))
-	for i, x := range idx {
-		out[i] = s[x]
-	}
-	return out, nil
 }
 
 // A checkpoint whose root or size was changed is caught even when the forger

@@ -5,6 +5,8 @@ import (
 	"os"
 	"sort"
 	"strings"
+
+	"golang.org/x/mod/sumdb/tlog"
 )
 
 // SwapFileForTest points the writer at another file, to inject write failures.
@@ -47,4 +49,16 @@ func RechainForTest(t interface{ Fatal(...any) }, lines []string) []byte {
 		out = append(out, `,"hash":"`+prev+"\"}\n"...)
 	}
 	return out
+}
+
+// HashStorage is tlog's own storage of a tree, every node as tlog.StoredHashes
+// makes them, against which the ledger's compact tree and checkpoints are checked.
+type HashStorage []tlog.Hash
+
+func (m HashStorage) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
+	out := make([]tlog.Hash, len(indexes))
+	for i, x := range indexes {
+		out[i] = m[x]
+	}
+	return out, nil
 }

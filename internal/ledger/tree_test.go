@@ -9,20 +9,8 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 )
 
-// memHashes is tlog's own storage of a tree: every node, as tlog.StoredHashes makes
-// them. The compact tree must give the roots tlog computes from it.
-type memHashes []tlog.Hash
-
-func (m memHashes) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
-	out := make([]tlog.Hash, len(indexes))
-	for i, x := range indexes {
-		out[i] = m[x]
-	}
-	return out, nil
-}
-
 func TestTreeMatchesTlog(t *testing.T) {
-	var stored memHashes
+	var stored HashStorage
 	var tr Tree
 	for n := int64(0); n < 300; n++ {
 		want, err := tlog.TreeHash(n, stored)
