@@ -5,7 +5,6 @@ package witness
 import (
 	"bufio"
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -976,75 +975,4 @@ func TestRuntimeParent(t *testing.T) {
 	spawn("otherprog")
 	to = time.Now()
 	expectUnmatched(t, w, command, dir, from, to)
-}
-
-// TestLateForksAndExits feeds the reader, without a socket, the orders in
-// which the lazy socket's forks and exits can arrive relative to execs (read
-// at once from the main socket), and checks that each exit lands on the right
-// life of a reused pid, using the kernel timestamps. The pids do not exist,
-// so the exec's /proc reads fail (unread) — the records are still made.
-func TestLateForksAndExits(t *testing.T) {
-	w := newWitness(Config{})
-	r := &reader{w: w, fd: -1, lfd: -1, cmdBuf: make([]byte, maxCmdline+1), cgBuf: make([]byte, 8<<10),
-		lnkBuf: make([]byte, 4096), containers: map[string]string{}, comms: map[int32]string{}, filtered: true}
-	r.calibrate()
-	base := uint64(r.calAt)
-	ev := func(what uint32, at uint64, data ...uint32) {
-		b := make([]byte, evHdrLen+24)
-		ne := binary.NativeEndian
-		ne.PutUint32(b[0:], what)
-		ne.PutUint64(b[8:], base+at)
-		for i, v := range data {
-			ne.PutUint32(b[evHdrLen+4*i:], v)
-		}
-		r.event(0, 0, b)
-	}
-	const pid = 1<<22 + 12345 // above pid_max's default: never a real process
-	exec := func(at uint64) *proc {
-		ev(evExec, at, pid, pid)
-		w.mu.Lock()
-		defer w.mu.Unlock()
-		return w.live[pid]
-	}
-	exit := func(at uint64, code uint32) { ev(evExit, at, pid, pid, code<<8) }
-	fork := func(at uint64) { ev(evFork, at, 1, 1, pid, pid) }
-	exited := func(p *proc) (bool, uint32) {
-		w.mu.Lock()
-		defer w.mu.Unlock()
-		return p.life.exited, p.life.status
-	}
-
-	// A forked child that never exec'd exits (at 900) before the pid is
-	// reused by a process that execs at 1000; its exit is read after that exec.
-	p := exec(1000)
-	exit(900, 9)
-	if ok, _ := exited(p); ok {
-		t.Fatal("an exit from before the record's life was applied to it")
-	}
-	// The record's own fork (990), read after its exec: not a new life.
-	fork(990)
-	w.mu.Lock()
-	still := w.live[pid] == p
-	w.mu.Unlock()
-	if !still {
-		t.Fatal("the record's own fork, read late, ended its life")
-	}
-	// A re-exec (the shell exec'ing its command) shares the life; then its exit.
-	q := exec(1050)
-	if q.life != p.life {
-		t.Fatal("a re-exec did not continue the life")
-	}
-	exit(1100, 3)
-	if ok, st := exited(p); !ok || st != 3<<8 {
-		t.Fatalf("own exit: exited %v status %#x; want 0x300", ok, st)
-	}
-
-	// The pid's next life: exec at 2000, its exit lost; a fork at 2050 ends
-	// it, and the exit at 2100 belongs to the forked child, not to it.
-	p = exec(2000)
-	fork(2050)
-	exit(2100, 7)
-	if ok, _ := exited(p); ok {
-		t.Fatal("the exit of the next process with the pid was applied to an ended life")
-	}
 }
