@@ -71,12 +71,10 @@ const (
 
 	// The reader's socket when it has only one: everything the witness uses.
 	passAll = passExec | passFork | passExit | passCtl
-	// The reader's main socket when forks and exits have their own (the lazy
-	// socket, see reader.lfd): what must be read at once (execs) and what
-	// Match and the subscription wait for (markers, acks).
-	passHot = passExec | passCtl
-	// The lazy socket.
-	passLazy = passFork | passExit
+	// The reader's socket when exits have their own (see subscribe): what
+	// must be read at once (execs, and forks, which tell the parent and start
+	// a new life for the pid) and what Match and the subscription wait for.
+	passHot = passExec | passFork | passCtl
 )
 
 // filterProgram returns the filter that lets through set. A message is

@@ -156,11 +156,6 @@ const numNS = 7
 type life struct {
 	exited bool
 	status uint32 // wait status as the kernel reports it
-	// begin is the kernel's timestamp (CLOCK_MONOTONIC ns) of the fork that
-	// started this life, or of its first exec when that fork was not seen.
-	// Exits are read later than forks and execs (witness_linux.go), so an
-	// exit is applied to the life of its pid that began before it.
-	begin int64
 }
 
 // proc is one exec the kernel reported.

@@ -63,11 +63,8 @@ const (
 	lossQuiet = 5 * time.Second
 	// maxCPUs bounds the per-CPU sequence table.
 	maxCPUs = 8192
-	// drainEvery is how often a busy reader reads the lazy socket (when idle
-	// it does at each pollTimeout, and Match has it read before answering).
-	// Reading it costs no wake-up, only a syscall per event and one more, so
-	// this only bounds how long forks and exits wait in its queue.
-	drainEvery = 20 * time.Millisecond
+	// forkGen is the size of one generation of the fork table.
+	forkGen = 32768
 )
 
 // testOptions let tests make the kernel drop events on purpose (a tiny
@@ -132,31 +129,13 @@ type reader struct {
 	rcvbuf int
 	fl     *flusher
 
-	// lfd is the lazy socket, -1 if there is none (then forks and exits
-	// come on fd). Only execs need haste (their /proc is read at once);
-	// forks and exits carry what they tell — the end of a life, an exit
-	// status — so they come on a socket of their own that is read without
-	// blocking: every drainEvery while busy, when fd has been idle for
-	// pollTimeout, before an exec of a pid that has a live record is taken
-	// for a re-exec, and before a flush marker is acknowledged. Then only
-	// execs wake the reader: one wake-up per exec instead of about two. The
-	// parent is read from /proc/<pid>/stat at exec instead of the fork.
-	lfd int
-	// ldrops is its drop counter's last value; llastWall the wall time of
-	// the last event read from it; lastDrain when it was last read (Unix ns).
-	ldrops    uint32
-	llastWall int64
-	lastDrain int64
-	// lazyErr: reading the lazy socket failed; the reader stops.
-	lazyErr error
-
 	buf    []byte // one netlink datagram
-	lbuf   []byte // one from the lazy socket
 	cmdBuf []byte
 	cgBuf  []byte
 	lnkBuf []byte
 
-	cpus []cpuSeq
+	cpus  []cpuSeq
+	forks forkTable
 	// comms caches the names of the parents asked about (Config.Runtime only),
 	// forgotten when such a process execs or exits.
 	comms map[int32]string
@@ -183,6 +162,14 @@ type reader struct {
 	// have lost its exit event, so its pid may since have been reused.
 	lossGen uint32
 
+	// The reader's thread: its id, its nice value before the reader raised
+	// its priority, whether that worked, and when the reader last went
+	// through the Go scheduler (see maybeYield).
+	tid       int
+	nice0     int
+	prioOK    bool
+	lastYield int64
+
 	lossy    bool
 	lossAt   int64
 	lastWall int64 // wall time of the last event processed
@@ -200,8 +187,9 @@ type cpuSeq struct {
 // race it runs is against the processes it watches — a `sh -c 'exit 3'` is
 // gone about a millisecond after its exec — so it blocks in recv on that
 // thread (the kernel wakes it directly, not via the runtime's poller) and
-// asks for a higher scheduling priority for it. The thread is never unlocked,
-// so it exits with the goroutine and the priority dies with it.
+// asks for a higher scheduling priority for it. It is locked to its thread
+// except for an instant every few ms (maybeYield); it is locked when the
+// goroutine ends, so the thread exits with it and the priority dies with it.
 func run(ctx context.Context, w *Witness, opt testOptions, ready chan<- error) {
 	defer close(w.done)
 	runtime.LockOSThread()
@@ -210,7 +198,13 @@ func run(ctx context.Context, w *Witness, opt testOptions, ready chan<- error) {
 		ready <- err
 		return
 	}
-	prio := syscall.Setpriority(syscall.PRIO_PROCESS, syscall.Gettid(), readerNice)
+	r.tid = syscall.Gettid()
+	// The raw getpriority syscall answers 20-nice.
+	if v, err := syscall.Getpriority(syscall.PRIO_PROCESS, r.tid); err == nil {
+		r.nice0 = 20 - v
+	}
+	prio := syscall.Setpriority(syscall.PRIO_PROCESS, r.tid, readerNice)
+	r.prioOK = prio == nil
 	w.hostNS, w.hostNSOK = readNS("/proc/1")
 	if !w.hostNSOK {
 		// Some sandboxes hide pid 1 even from root. The subscription only
@@ -223,11 +217,6 @@ func run(ctx context.Context, w *Witness, opt testOptions, ready chan<- error) {
 	ready <- nil
 
 	for ctx.Err() == nil {
-		if r.lazyErr != nil {
-			w.log.Error("kernel witness stopped", "err", r.lazyErr)
-			r.shutdown()
-			return
-		}
 		flags := 0
 		if r.congested {
 			flags = syscall.MSG_DONTWAIT // to see when the queue is empty
@@ -236,21 +225,9 @@ func run(ctx context.Context, w *Witness, opt testOptions, ready chan<- error) {
 		switch {
 		case err == nil && from == 0:
 			r.handle(r.buf[:n])
-			if r.lfd >= 0 {
-				if now := time.Now().UnixNano(); now-r.lastDrain >= int64(drainEvery) {
-					r.drainLazy(now)
-				}
-			}
+			r.maybeYield()
 		case err == nil && from == r.portID:
-			// Every fork and exit that happened before the marker was sent is
-			// in the lazy socket's queue by now: read them before saying
-			// caught up.
-			if r.lfd >= 0 {
-				r.drainLazy(time.Now().UnixNano())
-			}
-			if r.lazyErr == nil {
-				r.marker(r.buf[:n])
-			}
+			r.marker(r.buf[:n])
 		case err == nil:
 			// Neither the kernel nor us: a forged event from another
 			// privileged process. Ignored.
@@ -290,10 +267,7 @@ func run(ctx context.Context, w *Witness, opt testOptions, ready chan<- error) {
 			w.lossLocked(r.congFrom, now)
 			w.mu.Unlock()
 		case err == syscall.EAGAIN || err == syscall.EINTR:
-			// Timeout: look at ctx again, and read the lazy socket meanwhile.
-			if r.lfd >= 0 {
-				r.drainLazy(time.Now().UnixNano())
-			}
+			// Timeout: look at ctx again.
 		default:
 			w.log.Error("kernel witness stopped: reading the process connector failed", "err", err)
 			r.shutdown()
@@ -304,58 +278,48 @@ func run(ctx context.Context, w *Witness, opt testOptions, ready chan<- error) {
 	w.log.Info("kernel witness stopped", "received", w.received.Load(), "lost", w.lost.Load(), "overruns", w.overruns.Load(), "unread", w.unread.Load())
 }
 
-// drainLazy reads the lazy socket until it is empty, without blocking.
-// now is the caller's time.Now, Unix ns.
-func (r *reader) drainLazy(now int64) {
-	r.lastDrain = now
-	w := r.w
-	congested := false
-	var congFrom int64
-	for r.lazyErr == nil {
-		// Its own buffer: a marker waiting in r.buf is handled after this.
-		n, sa, err := syscall.Recvfrom(r.lfd, r.lbuf, syscall.MSG_DONTWAIT)
-		switch {
-		case err == nil:
-			if nl, ok := sa.(*syscall.SockaddrNetlink); ok && nl.Pid == 0 {
-				r.handle(r.lbuf[:n])
-			}
-			continue
-		case err == syscall.EINTR:
-			continue
-		case err == syscall.ENOBUFS:
-			// As on the main socket: the kernel dropped events from about
-			// the last one read until the queue is empty, which it is at
-			// the EAGAIN that ends this loop.
-			w.overruns.Add(1)
-			r.lossGen++
-			if !congested {
-				congested, congFrom = true, r.llastWall
-			}
-			if d, ok := socketDrops(r.lfd); ok {
-				w.lost.Add(uint64(d - r.ldrops))
-				r.ldrops = d
-			}
-			r.noteLoss(time.Now().UnixNano(), "receive buffer overrun (ENOBUFS) on the fork and exit socket")
-			continue
-		case err != syscall.EAGAIN:
-			// Without forks and exits a reused pid cannot be told from a
-			// re-exec: the reader stops, as when the main socket fails.
-			r.lazyErr = fmt.Errorf("reading the fork and exit socket: %w", err)
-		}
-		break
+// yieldEvery is how often a busy reader passes through the Go scheduler:
+// under sysmon's 10 ms "running too long" limit (see maybeYield).
+const yieldEvery = 4 * time.Millisecond
+
+// maybeYield keeps the Go runtime's sysmon thread from churning. A goroutine
+// that never passes through the scheduler looks to sysmon like one running
+// too long: after 10 ms it takes the reader's P each time it finds it in
+// recvfrom, then polls every 20 µs, and the reader's next return from the
+// syscall wakes it from deep sleep — tens of µs of CPU per exec. Passing
+// through the scheduler every few ms resets that clock.
+//
+// A plain runtime.Gosched of a locked goroutine hands the P to another
+// (normal-priority) thread which must run to hand it back; on a loaded host
+// that round trip delays the reader and more short commands vanish unread.
+// Unlocked for the Gosched, the reader is normally picked up again at once by
+// the same thread (it is first in the global run queue). It only yields when
+// its queue is empty, so no queued exec waits for it. If another thread did
+// pick it up, the priority moves with it.
+func (r *reader) maybeYield() {
+	now := time.Now().UnixNano()
+	if now-r.lastYield < int64(yieldEvery) {
+		return
 	}
-	if congested {
-		if d, ok := socketDrops(r.lfd); ok {
-			w.lost.Add(uint64(d - r.ldrops))
-			r.ldrops = d
-		}
-		end := time.Now().UnixNano()
-		r.lossAt = max(r.lossAt, end)
-		r.lossGen++
-		w.mu.Lock()
-		w.lossLocked(congFrom, end)
-		w.mu.Unlock()
+	var peek [1]byte
+	if _, _, err := syscall.Recvfrom(r.fd, peek[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT); err != syscall.EAGAIN {
+		return // something is queued (or the next recv will report the error)
 	}
+	r.lastYield = now
+	runtime.UnlockOSThread()
+	runtime.Gosched()
+	runtime.LockOSThread()
+	tid := syscall.Gettid()
+	if tid == r.tid {
+		return
+	}
+	if r.prioOK {
+		// Hand the priority to the reader's new thread and give the old
+		// one, now the runtime's to use for anything, its nice value back.
+		_ = syscall.Setpriority(syscall.PRIO_PROCESS, tid, readerNice)
+		_ = syscall.Setpriority(syscall.PRIO_PROCESS, r.tid, r.nice0)
+	}
+	r.tid = tid
 }
 
 // flusher lets Match wait until the reader has caught up with the kernel.
@@ -459,41 +423,34 @@ func subscribe(w *Witness, opt testOptions) (*reader, error) {
 		}
 		return nil, fmt.Errorf("%w: netlink connector socket: %v", ErrUnavailable, err)
 	}
-	r := &reader{w: w, fd: fd, lfd: -1, buf: make([]byte, 16<<10), lbuf: make([]byte, 4<<10), cmdBuf: make([]byte, maxCmdline+1), cgBuf: make([]byte, 8<<10),
+	r := &reader{w: w, fd: fd, buf: make([]byte, 16<<10), cmdBuf: make([]byte, maxCmdline+1), cgBuf: make([]byte, 8<<10),
 		lnkBuf: make([]byte, 4096), containers: map[string]string{}}
+	r.forks.init()
 	r.comms = map[int32]string{}
-	setRcvBuf(fd, opt)
-	r.rcvbuf, _ = syscall.GetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_RCVBUF)
-	// The lazy socket joins the group before the subscription, so it sees
-	// every fork and exit the main socket's execs need.
-	lfd, lerr := lazySocket(opt)
-	hot := passHot
-	if lerr != nil {
-		w.log.Info("kernel witness: no separate socket for forks and exits; they are read with execs", "err", lerr)
-		hot = passAll
+	size := rcvBuf
+	if opt.rcvBuf > 0 {
+		size = opt.rcvBuf
+		_ = syscall.SetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_RCVBUF, size)
+	} else if syscall.SetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_RCVBUFFORCE, size) != nil {
+		// Without CAP_NET_ADMIN the force variant fails; the plain one is
+		// capped by net.core.rmem_max. (Without it the bind below fails anyway.)
+		_ = syscall.SetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_RCVBUF, size)
 	}
+	r.rcvbuf, _ = syscall.GetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_RCVBUF)
 	// Before bind: no unfiltered event is ever queued.
-	if err := attachFilter(fd, hot); err != nil {
+	if err := attachFilter(fd, passAll); err != nil {
 		w.log.Warn("kernel witness: cannot attach the socket filter; reading every process event", "err", err)
-		if lerr == nil {
-			syscall.Close(lfd) // unfiltered, the main socket gets forks and exits too
-			lerr = err
-		}
 	} else {
 		r.filtered = true
 		r.drops, _ = socketDrops(fd)
 	}
-	if lerr == nil {
-		r.lfd = lfd
-		r.ldrops, _ = socketDrops(lfd)
-	}
 	tv := syscall.NsecToTimeval(int64(pollTimeout))
 	if err := syscall.SetsockoptTimeval(fd, syscall.SOL_SOCKET, syscall.SO_RCVTIMEO, &tv); err != nil {
-		r.closeSockets()
+		syscall.Close(fd)
 		return nil, fmt.Errorf("%w: SO_RCVTIMEO: %v", ErrUnavailable, err)
 	}
 	if err := syscall.Bind(fd, &syscall.SockaddrNetlink{Family: syscall.AF_NETLINK, Groups: cnIdxProc}); err != nil {
-		r.closeSockets()
+		syscall.Close(fd)
 		if errors.Is(err, syscall.EPERM) || errors.Is(err, syscall.EACCES) {
 			return nil, fmt.Errorf("%w: joining the process connector group needs CAP_NET_ADMIN: %v", ErrUnavailable, err)
 		}
@@ -507,7 +464,7 @@ func subscribe(w *Witness, opt testOptions) (*reader, error) {
 	r.calibrate()
 	r.ackNonce = uint32(time.Now().UnixNano()) &^ 1
 	if err := r.send(mcastListen, r.ackNonce); err != nil {
-		r.closeSockets()
+		syscall.Close(fd)
 		if errors.Is(err, syscall.EPERM) {
 			return nil, fmt.Errorf("%w: subscribing to process events needs CAP_NET_ADMIN: %v", ErrUnavailable, err)
 		}
@@ -515,7 +472,7 @@ func subscribe(w *Witness, opt testOptions) (*reader, error) {
 	}
 	if err := r.waitAck(); err != nil {
 		_ = r.send(mcastIgnore, r.ackNonce+2)
-		r.closeSockets()
+		syscall.Close(fd)
 		return nil, err
 	}
 	now := time.Now().UnixNano()
@@ -525,48 +482,6 @@ func subscribe(w *Witness, opt testOptions) (*reader, error) {
 	w.flush = r.fl.flush
 	w.poke = r.fl.poke
 	return r, nil
-}
-
-// setRcvBuf sizes a socket's receive buffer: rcvBuf, forced past
-// net.core.rmem_max when allowed (the kernel doubles it).
-func setRcvBuf(fd int, opt testOptions) {
-	size := rcvBuf
-	if opt.rcvBuf > 0 {
-		_ = syscall.SetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_RCVBUF, opt.rcvBuf)
-	} else if syscall.SetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_RCVBUFFORCE, size) != nil {
-		// Without CAP_NET_ADMIN the force variant fails; the plain one is
-		// capped by net.core.rmem_max. (Without it the bind fails anyway.)
-		_ = syscall.SetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_RCVBUF, size)
-	}
-}
-
-// lazySocket opens the socket forks and exits of processes come on: a member
-// of the connector's group like the main socket (one subscription makes the
-// kernel send to every member), filtered to forks and exits of processes.
-func lazySocket(opt testOptions) (int, error) {
-	fd, err := syscall.Socket(syscall.AF_NETLINK, syscall.SOCK_DGRAM|syscall.SOCK_CLOEXEC, syscall.NETLINK_CONNECTOR)
-	if err != nil {
-		return -1, fmt.Errorf("fork and exit socket: %w", err)
-	}
-	setRcvBuf(fd, opt)
-	if err := attachFilter(fd, passLazy); err != nil {
-		syscall.Close(fd)
-		return -1, fmt.Errorf("fork and exit socket filter: %w", err)
-	}
-	if err := syscall.Bind(fd, &syscall.SockaddrNetlink{Family: syscall.AF_NETLINK, Groups: cnIdxProc}); err != nil {
-		syscall.Close(fd)
-		return -1, fmt.Errorf("bind fork and exit socket: %w", err)
-	}
-	return fd, nil
-}
-
-// closeSockets closes the main socket and the lazy socket.
-func (r *reader) closeSockets() {
-	syscall.Close(r.fd)
-	if r.lfd >= 0 {
-		syscall.Close(r.lfd)
-		r.lfd = -1
-	}
 }
 
 // waitAck reads until the connector acknowledges our subscription. Events
@@ -636,7 +551,7 @@ func (r *reader) shutdown() {
 	_ = r.send(mcastIgnore, r.ackNonce+2)
 	r.fl.mu.Lock()
 	r.fl.closed = true
-	r.closeSockets()
+	syscall.Close(r.fd)
 	r.fl.mu.Unlock()
 	now := time.Now().UnixNano()
 	r.w.mu.Lock()
@@ -693,17 +608,7 @@ func (r *reader) event(seq, ack uint32, ev []byte) {
 	}
 	w.received.Add(1)
 	wall := r.wall(ts)
-	// mono orders events across the two sockets: the connector stamps every
-	// event with the kernel's CLOCK_MONOTONIC when it happens.
-	mono := int64(ts)
-	if ts == 0 {
-		mono = wall - r.monoOff
-	}
-	if what != evExec && r.lfd >= 0 {
-		r.llastWall = wall // read late: not the main socket's position
-	} else {
-		r.lastWall = wall
-	}
+	r.lastWall = wall
 	if !r.filtered {
 		r.checkSeq(cpu, seq, wall)
 	}
@@ -712,30 +617,22 @@ func (r *reader) event(seq, ack uint32, ev []byte) {
 		if len(body) < 16 {
 			return
 		}
-		// The parent is not taken from here but from stat at exec: read
-		// from the lazy socket, the fork may come after the exec.
-		cpid, ctgid := int32(ne.Uint32(body[8:])), int32(ne.Uint32(body[12:]))
+		ptgid, cpid, ctgid := int32(ne.Uint32(body[4:])), int32(ne.Uint32(body[8:])), int32(ne.Uint32(body[12:]))
 		if cpid != ctgid {
 			w.unused.Add(1)
 			return // a new thread, not a process
 		}
-		delete(r.comms, ctgid) // a new process: the name cached for the pid was its predecessor's
-		// A fork starts a new life for this pid: if its previous exit was
-		// lost, the old record must not be extended by the new process's
-		// exec. (The old life's exit, when not lost, came before the fork:
-		// the same socket, in order.) Read from the lazy socket, the fork
-		// may come after this new process's exec, whose record then began
-		// after the fork and is the fork's own.
+		r.forks.put(ctgid, ptgid)
+		// A fork starts a new life for this pid: if its previous exit was lost,
+		// the old record must not be extended by the new process's exec.
 		w.mu.Lock()
-		if p := w.live[ctgid]; p != nil && p.life.begin < mono {
-			delete(w.live, ctgid)
-		}
+		delete(w.live, ctgid)
 		w.mu.Unlock()
 	case evExec:
 		if len(body) < 8 {
 			return
 		}
-		r.exec(int32(ne.Uint32(body[4:])), wall, mono)
+		r.exec(int32(ne.Uint32(body[4:])), wall)
 	case evExit:
 		if len(body) < 12 {
 			return
@@ -746,28 +643,20 @@ func (r *reader) event(seq, ack uint32, ev []byte) {
 			return // a thread
 		}
 		w.exits.Add(1)
-		r.exit(tgid, status, mono)
+		r.forks.del(tgid)
+		delete(r.comms, tgid)
+		w.mu.Lock()
+		if p := w.live[tgid]; p != nil {
+			p.life.exited, p.life.status = true, status
+			delete(w.live, tgid)
+		}
+		w.mu.Unlock()
 	default:
 		w.unused.Add(1)
 	}
 	if r.lossy && wall-r.lossAt > int64(lossQuiet) {
 		r.lossy = false
 		w.log.Info("kernel witness: no events lost for a while", "lost_total", w.lost.Load(), "overruns_total", w.overruns.Load(), "unread_total", w.unread.Load())
-	}
-}
-
-// exit records the exit, at kernel time mono, of process pid. Read from the
-// lazy socket, it may come after the exec of a new process with the same pid
-// (the exit of a forked child that never exec'd, then the pid reused): it
-// belongs to the live record only if that began before it.
-func (r *reader) exit(pid int32, status uint32, mono int64) {
-	w := r.w
-	delete(r.comms, pid)
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if p := w.live[pid]; p != nil && p.life.begin <= mono {
-		p.life.exited, p.life.status = true, status
-		delete(w.live, pid)
 	}
 }
 
@@ -818,30 +707,23 @@ func (r *reader) noteLoss(at int64, what string) {
 	}
 }
 
-func (r *reader) exec(tgid int32, wall, mono int64) {
+func (r *reader) exec(tgid int32, wall int64) {
 	w := r.w
 	w.execs.Add(1)
 	p := &proc{at: wall, pid: tgid}
+	ppid, havePPID := r.forks.get(tgid)
+	p.ppid = ppid
 	// The same process exec'ing again (the shell exec'ing its last command)
 	// is one life with one exit status. Only the reader writes records, and
 	// a record's fields do not change once added, so prev can be read
 	// outside the lock.
 	w.mu.Lock()
 	prev := w.live[tgid]
-	w.mu.Unlock()
-	if prev != nil && !prev.life.exited && r.lfd >= 0 {
-		// Its exit, or the fork of a new process with this pid, may be
-		// waiting in the lazy socket: both happened before this exec, so
-		// they are queued there by now.
-		r.drainLazy(time.Now().UnixNano())
-		w.mu.Lock()
-		prev = w.live[tgid]
-		w.mu.Unlock()
-	}
 	if prev != nil && prev.life.exited {
 		prev = nil
 	}
-	prev = r.readProc(p, prev)
+	w.mu.Unlock()
+	prev = r.readProc(p, !havePPID, prev)
 	delete(r.comms, tgid) // its name is its new program's now
 	if w.runtime != "" && p.ppid != 0 {
 		p.parentComm = r.parentComm(p.ppid)
@@ -859,7 +741,7 @@ func (r *reader) exec(tgid int32, wall, mono int64) {
 			p.start = prev.start
 		}
 	} else {
-		p.life = &life{begin: mono}
+		p.life = &life{}
 	}
 	w.addLocked(p, now)
 	if !p.argvOK {
@@ -875,13 +757,10 @@ func (r *reader) exec(tgid int32, wall, mono int64) {
 // all describe the same process even if the pid is reused meanwhile. It
 // returns prev if this exec continues prev's life, else nil.
 //
-// prev is the latest exec of this pid whose exit was not seen. Exits and
-// forks of processes are never filtered, an exit is queued before its pid can
-// be reused, and a new process's fork before its exec; exec has read them
-// (from the lazy socket) before it calls this. So without a loss since prev
-// was recorded prev is this process. After a loss prev's exit, or the new
-// process's fork, may have been the one dropped: the start time in stat
-// tells.
+// prev is the latest exec of this pid whose exit was not seen. Exits are
+// never filtered, and an exit is queued before its pid can be reused, so
+// without a loss since prev was recorded prev is this process. After a loss
+// prev's exit may have been the one dropped: the start time in stat tells.
 //
 // Each read is a syscall, and syscalls are most of the witness's cost, so
 // reads that cannot tell anything new are skipped: a re-exec (prev, the same
@@ -891,7 +770,7 @@ func (r *reader) exec(tgid int32, wall, mono int64) {
 // for a process outside the host's namespaces — container runtimes always
 // give a container its own mount namespace; and a process whose command line
 // is already gone has no namespaces left to read either.
-func (r *reader) readProc(p *proc, prev *proc) *proc {
+func (r *reader) readProc(p *proc, needPPID bool, prev *proc) *proc {
 	var pathBuf [32]byte
 	dir := strconv.AppendInt(append(pathBuf[:0], "/proc/"...), int64(p.pid), 10)
 	dir = append(dir, 0)
@@ -949,7 +828,7 @@ func (r *reader) readProc(p *proc, prev *proc) *proc {
 	// Last: stat outlives the command line, cwd and namespaces (a zombie
 	// still has its comm, which tells Match whether this unreadable exec
 	// could be the one it seeks).
-	if (prev == nil || !p.argvOK) && !statRead {
+	if (prev == nil && needPPID || !p.argvOK) && !statRead {
 		readStat()
 	}
 	return prev
@@ -1006,6 +885,29 @@ func (r *reader) parentComm(ppid int32) string {
 	r.comms[ppid] = c
 	return c
 }
+
+// forkTable remembers each new process's parent until it execs or exits. Two
+// generations bound it when exits are lost: the older one is dropped whole.
+type forkTable struct{ cur, prev map[int32]int32 }
+
+func (f *forkTable) init() { f.cur, f.prev = make(map[int32]int32), map[int32]int32{} }
+
+func (f *forkTable) put(pid, ppid int32) {
+	if len(f.cur) >= forkGen {
+		f.prev, f.cur = f.cur, make(map[int32]int32)
+	}
+	f.cur[pid] = ppid
+}
+
+func (f *forkTable) get(pid int32) (int32, bool) {
+	if p, ok := f.cur[pid]; ok {
+		return p, true
+	}
+	p, ok := f.prev[pid]
+	return p, ok
+}
+
+func (f *forkTable) del(pid int32) { delete(f.cur, pid); delete(f.prev, pid) }
 
 func openat(dfd int, name *byte, flags int) (int, error) {
 	fd, _, e := syscall.Syscall6(syscall.SYS_OPENAT, uintptr(dfd), uintptr(unsafe.Pointer(name)), uintptr(flags|syscall.O_CLOEXEC), 0, 0, 0)
