@@ -60,106 +60,44 @@ func be16(v uint16) uint32 {
 	return uint32(binary.BigEndian.Uint16(b[:]))
 }
 
-// evSet says which messages a socket's filter lets through.
-type evSet uint8
-
-const (
-	passExec evSet = 1 << iota // exec events
-	passFork                   // forks of processes (not threads)
-	passExit                   // exits of processes (thread-group leaders)
-	passCtl                    // the connector's acks and our flush markers
-
-	// The reader's socket when it has only one: everything the witness uses.
-	passAll = passExec | passFork | passExit | passCtl
-	// The reader's socket when exits have their own (see subscribe): what
-	// must be read at once (execs, and forks, which tell the parent and start
-	// a new life for the pid) and what Match and the subscription wait for.
-	passHot = passExec | passFork | passCtl
-)
-
-// filterProgram returns the filter that lets through set. A message is
-// accepted whole or dropped.
-func filterProgram(set evSet) []syscall.SockFilter {
+// filterProgram returns the filter. A message is accepted whole or dropped.
+func filterProgram() []syscall.SockFilter {
 	const (
 		ld   = syscall.BPF_LD | syscall.BPF_ABS
 		jeq  = syscall.BPF_JMP | syscall.BPF_JEQ | syscall.BPF_K
 		jeqX = syscall.BPF_JMP | syscall.BPF_JEQ | syscall.BPF_X
 		ret  = syscall.BPF_RET | syscall.BPF_K
 	)
-	// Jumps are written with symbolic targets and resolved at the end (BPF
-	// jump offsets are relative to the next instruction, forward only).
-	const (
-		next = -1 - iota
-		drop
-		accept
-		orFork // the fork check, or drop without one
-	)
-	type insn struct {
-		f      syscall.SockFilter
-		jt, jf int
-	}
-	var p []insn
-	op := func(code uint16, k uint32) { p = append(p, insn{syscall.SockFilter{Code: code, K: k}, next, next}) }
-	jmp := func(code uint16, k uint32, jt, jf int) {
-		p = append(p, insn{syscall.SockFilter{Code: code, K: k}, jt, jf})
-	}
-	op(ld|syscall.BPF_H, offNlType)
-	if set&passCtl != 0 {
-		jmp(jeq, be16(markerType), accept, next) // our marker
-	}
-	jmp(jeq, be16(syscall.NLMSG_DONE), next, drop) // not a connector message
-	op(syscall.BPF_LD|syscall.BPF_W|syscall.BPF_LEN, 0)
-	jmp(syscall.BPF_JMP|syscall.BPF_JGE|syscall.BPF_K, minEvLen, next, drop) // too short
-	op(ld|syscall.BPF_W, offWhat)
-	if set&passExec != 0 {
-		jmp(jeq, be32(evExec), accept, next)
-	}
-	if set&passCtl != 0 {
-		jmp(jeq, be32(evNone), accept, next) // an ack
-	}
-	if set&passExit != 0 {
-		jmp(jeq, be32(evExit), next, orFork)
-		op(ld|syscall.BPF_W, offExitPID)
-		op(syscall.BPF_MISC|syscall.BPF_TAX, 0)
-		op(ld|syscall.BPF_W, offExitTID)
-		jmp(jeqX, 0, accept, drop) // pid == tgid: a process, not a thread
-	}
-	forkAt := len(p)
-	if set&passFork != 0 {
-		jmp(jeq, be32(evFork), next, drop) // anything else
-		op(ld|syscall.BPF_W, offForkPID)
-		op(syscall.BPF_MISC|syscall.BPF_TAX, 0)
-		op(ld|syscall.BPF_W, offForkTID)
-		jmp(jeqX, 0, accept, drop) // child pid == tgid: a new process
-	}
-	dropAt := len(p)
-	op(ret, 0)
-	op(ret, bpfAccept)
-	target := func(at, t int) uint8 {
-		abs := at + 1
-		switch t {
-		case drop:
-			abs = dropAt
-		case accept:
-			abs = dropAt + 1
-		case orFork:
-			abs = forkAt
-		}
-		return uint8(abs - at - 1)
-	}
-	prog := make([]syscall.SockFilter, len(p))
-	for i, in := range p {
-		prog[i] = in.f
-		if in.f.Code&0x07 == syscall.BPF_JMP {
-			prog[i].Jt, prog[i].Jf = target(i, in.jt), target(i, in.jf)
-		}
+	// Jump offsets are relative to the next instruction; the labels are the
+	// last instructions: 18 = drop, 19 = accept.
+	prog := []syscall.SockFilter{
+		/* 0 */ {Code: ld | syscall.BPF_H, K: offNlType},
+		/* 1 */ {Code: jeq, K: be16(markerType), Jt: 17, Jf: 0}, // our marker -> accept
+		/* 2 */ {Code: jeq, K: be16(syscall.NLMSG_DONE), Jt: 0, Jf: 15}, // not a connector message -> drop
+		/* 3 */ {Code: syscall.BPF_LD | syscall.BPF_W | syscall.BPF_LEN},
+		/* 4 */ {Code: syscall.BPF_JMP | syscall.BPF_JGE | syscall.BPF_K, K: minEvLen, Jt: 0, Jf: 13}, // too short -> drop
+		/* 5 */ {Code: ld | syscall.BPF_W, K: offWhat},
+		/* 6 */ {Code: jeq, K: be32(evExec), Jt: 12, Jf: 0}, // exec -> accept
+		/* 7 */ {Code: jeq, K: be32(evNone), Jt: 11, Jf: 0}, // ack -> accept
+		/* 8 */ {Code: jeq, K: be32(evExit), Jt: 0, Jf: 4}, // not an exit -> 13
+		/* 9 */ {Code: ld | syscall.BPF_W, K: offExitPID},
+		/* 10 */ {Code: syscall.BPF_MISC | syscall.BPF_TAX},
+		/* 11 */ {Code: ld | syscall.BPF_W, K: offExitTID},
+		/* 12 */ {Code: jeqX, Jt: 6, Jf: 5}, // pid == tgid: a process -> accept
+		/* 13 */ {Code: jeq, K: be32(evFork), Jt: 0, Jf: 4}, // anything else -> drop
+		/* 14 */ {Code: ld | syscall.BPF_W, K: offForkPID},
+		/* 15 */ {Code: syscall.BPF_MISC | syscall.BPF_TAX},
+		/* 16 */ {Code: ld | syscall.BPF_W, K: offForkTID},
+		/* 17 */ {Code: jeqX, Jt: 1, Jf: 0}, // child pid == tgid: a new process -> accept
+		/* 18 */ {Code: ret, K: 0},
+		/* 19 */ {Code: ret, K: bpfAccept},
 	}
 	return prog
 }
 
-// attachFilter attaches the filter for set to the socket.
-func attachFilter(fd int, set evSet) error {
-	prog := filterProgram(set)
+// attachFilter attaches the filter to the socket.
+func attachFilter(fd int) error {
+	prog := filterProgram()
 	p := syscall.SockFprog{Len: uint16(len(prog)), Filter: &prog[0]}
 	_, _, e := syscall.Syscall6(sysSetsockopt, uintptr(fd), syscall.SOL_SOCKET, syscall.SO_ATTACH_FILTER,
 		uintptr(unsafe.Pointer(&p)), unsafe.Sizeof(p), 0)

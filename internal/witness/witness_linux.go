@@ -438,7 +438,7 @@ func subscribe(w *Witness, opt testOptions) (*reader, error) {
 	}
 	r.rcvbuf, _ = syscall.GetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_RCVBUF)
 	// Before bind: no unfiltered event is ever queued.
-	if err := attachFilter(fd, passAll); err != nil {
+	if err := attachFilter(fd); err != nil {
 		w.log.Warn("kernel witness: cannot attach the socket filter; reading every process event", "err", err)
 	} else {
 		r.filtered = true
