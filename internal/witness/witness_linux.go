@@ -162,6 +162,14 @@ type reader struct {
 	// have lost its exit event, so its pid may since have been reused.
 	lossGen uint32
 
+	// The reader's thread: its id, its nice value before the reader raised
+	// its priority, whether that worked, and when the reader last went
+	// through the Go scheduler (see maybeYield).
+	tid       int
+	nice0     int
+	prioOK    bool
+	lastYield int64
+
 	lossy    bool
 	lossAt   int64
 	lastWall int64 // wall time of the last event processed
@@ -179,8 +187,9 @@ type cpuSeq struct {
 // race it runs is against the processes it watches — a `sh -c 'exit 3'` is
 // gone about a millisecond after its exec — so it blocks in recv on that
 // thread (the kernel wakes it directly, not via the runtime's poller) and
-// asks for a higher scheduling priority for it. The thread is never unlocked,
-// so it exits with the goroutine and the priority dies with it.
+// asks for a higher scheduling priority for it. It is locked to its thread
+// except for an instant every few ms (maybeYield); it is locked when the
+// goroutine ends, so the thread exits with it and the priority dies with it.
 func run(ctx context.Context, w *Witness, opt testOptions, ready chan<- error) {
 	defer close(w.done)
 	runtime.LockOSThread()
@@ -189,7 +198,13 @@ func run(ctx context.Context, w *Witness, opt testOptions, ready chan<- error) {
 		ready <- err
 		return
 	}
-	prio := syscall.Setpriority(syscall.PRIO_PROCESS, syscall.Gettid(), readerNice)
+	r.tid = syscall.Gettid()
+	// The raw getpriority syscall answers 20-nice.
+	if v, err := syscall.Getpriority(syscall.PRIO_PROCESS, r.tid); err == nil {
+		r.nice0 = 20 - v
+	}
+	prio := syscall.Setpriority(syscall.PRIO_PROCESS, r.tid, readerNice)
+	r.prioOK = prio == nil
 	w.hostNS, w.hostNSOK = readNS("/proc/1")
 	if !w.hostNSOK {
 		// Some sandboxes hide pid 1 even from root. The subscription only
@@ -210,6 +225,7 @@ func run(ctx context.Context, w *Witness, opt testOptions, ready chan<- error) {
 		switch {
 		case err == nil && from == 0:
 			r.handle(r.buf[:n])
+			r.maybeYield()
 		case err == nil && from == r.portID:
 			r.marker(r.buf[:n])
 		case err == nil:
@@ -260,6 +276,50 @@ func run(ctx context.Context, w *Witness, opt testOptions, ready chan<- error) {
 	}
 	r.shutdown()
 	w.log.Info("kernel witness stopped", "received", w.received.Load(), "lost", w.lost.Load(), "overruns", w.overruns.Load(), "unread", w.unread.Load())
+}
+
+// yieldEvery is how often a busy reader passes through the Go scheduler:
+// under sysmon's 10 ms "running too long" limit (see maybeYield).
+const yieldEvery = 4 * time.Millisecond
+
+// maybeYield keeps the Go runtime's sysmon thread from churning. A goroutine
+// that never passes through the scheduler looks to sysmon like one running
+// too long: after 10 ms it takes the reader's P each time it finds it in
+// recvfrom, then polls every 20 µs, and the reader's next return from the
+// syscall wakes it from deep sleep — tens of µs of CPU per exec. Passing
+// through the scheduler every few ms resets that clock.
+//
+// A plain runtime.Gosched of a locked goroutine hands the P to another
+// (normal-priority) thread which must run to hand it back; on a loaded host
+// that round trip delays the reader and more short commands vanish unread.
+// Unlocked for the Gosched, the reader is normally picked up again at once by
+// the same thread (it is first in the global run queue). It only yields when
+// its queue is empty, so no queued exec waits for it. If another thread did
+// pick it up, the priority moves with it.
+func (r *reader) maybeYield() {
+	now := time.Now().UnixNano()
+	if now-r.lastYield < int64(yieldEvery) {
+		return
+	}
+	var peek [1]byte
+	if _, _, err := syscall.Recvfrom(r.fd, peek[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT); err != syscall.EAGAIN {
+		return // something is queued (or the next recv will report the error)
+	}
+	r.lastYield = now
+	runtime.UnlockOSThread()
+	runtime.Gosched()
+	runtime.LockOSThread()
+	tid := syscall.Gettid()
+	if tid == r.tid {
+		return
+	}
+	if r.prioOK {
+		// Hand the priority to the reader's new thread and give the old
+		// one, now the runtime's to use for anything, its nice value back.
+		_ = syscall.Setpriority(syscall.PRIO_PROCESS, tid, readerNice)
+		_ = syscall.Setpriority(syscall.PRIO_PROCESS, r.tid, r.nice0)
+	}
+	r.tid = tid
 }
 
 // flusher lets Match wait until the reader has caught up with the kernel.

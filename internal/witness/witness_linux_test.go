@@ -725,7 +725,7 @@ func TestOverhead(t *testing.T) {
 		t.Skip("overhead is meaningless under -race or -cover")
 	}
 	const rate, dur = 500, 5 * time.Second
-	measure := func(withWitness bool) (cpu time.Duration, execs uint64, el time.Duration) {
+	measure := func(withWitness bool) (cpu time.Duration, execs uint64, el time.Duration, csw int64) {
 		var w *Witness
 		if withWitness {
 			ctx, cancel := context.WithCancel(context.Background())
@@ -737,19 +737,19 @@ func TestOverhead(t *testing.T) {
 			defer w.Close()
 		}
 		runtime.GC()
-		before := rusage()
+		before, sw0 := rusage(), switches()
 		_, n, _, el := spawnChild(t, spawnerSpec{Rate: rate, Count: int(rate * dur.Seconds()), MaxDur: dur, Prefix: "overhead", Dir: t.TempDir()})
-		cpu = rusage() - before
+		cpu, csw = rusage()-before, switches()-sw0
 		execs = uint64(n)
 		if w != nil {
 			st := w.Stats()
 			execs = st.Execs // the spawner's and everything else on the host
 			t.Logf("witness stats: %+v", st)
 		}
-		return cpu, execs, el
+		return cpu, execs, el, csw
 	}
-	base, _, el0 := measure(false)
-	with, execs, el1 := measure(true)
+	base, _, el0, sw0 := measure(false)
+	with, execs, el1, sw1 := measure(true)
 	over := max(0, with-base*time.Duration(el1)/time.Duration(el0))
 	achieved := float64(execs) / el1.Seconds()
 	perExec := over / time.Duration(max(1, execs))
@@ -757,6 +757,9 @@ func TestOverhead(t *testing.T) {
 	at500 := 100 * (perExec * rate).Seconds()
 	t.Logf("baseline %v CPU in %v; with witness %v CPU in %v, %d execs (%.0f/s): witness %v = %.2f%% of one core, %v per exec, %.1f%% of one core at %d execs/s",
 		base, el0.Round(time.Millisecond), with, el1.Round(time.Millisecond), execs, achieved, over.Round(time.Millisecond), pct, perExec.Round(time.Microsecond), at500, rate)
+	// Context switches of this process's threads (each wake-up of a blocked
+	// thread is one): less noisy on a shared host than CPU time.
+	t.Logf("context switches per exec: %.2f (baseline %d, with witness %d)", float64(sw1-sw0)/float64(max(1, execs)), sw0, sw1)
 	if at500 > 5 {
 		t.Errorf("witness overhead %.1f%% of one core at %d execs/s; target < 5%%", at500, rate)
 	}
@@ -792,6 +795,14 @@ func TestIdleOverhead(t *testing.T) {
 	over := max(0, with-base*time.Duration(el1)/time.Duration(el0))
 	t.Logf("idle: baseline %v CPU in %v; with witness %v CPU in %v (%d execs on the host meanwhile): witness %.2f%% of one core",
 		base, el0.Round(time.Millisecond), with, el1.Round(time.Millisecond), st.Execs, 100*over.Seconds()/el1.Seconds())
+}
+
+// switches counts the voluntary and involuntary context switches of all this
+// process's threads so far.
+func switches() int64 {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return ru.Nvcsw + ru.Nivcsw
 }
 
 func rusage() time.Duration {
