@@ -42,6 +42,9 @@ func TestSignedCheckpointCatchesTruncationAndRewrite(t *testing.T) {
 	if out, errOut, code := clawtrail(t, "scan", "--ledger", led, "--checkpoint-key", key, "../../examples/openclaw"); code != 0 || !strings.Contains(out, "checkpoint:") || !strings.Contains(out, "signed") {
 		t.Fatalf("signed scan: exit %d\n%s%s", code, out, errOut)
 	}
+	if out, _, _ := clawtrail(t, "show", "--kind", "checkpoint", led); !strings.Contains(out, "67 records before it") || !strings.Contains(out, "signed") {
+		t.Fatalf("show --kind checkpoint:\n%s", out)
+	}
 	out, _, code := clawtrail(t, "verify", "--json", "--key", pub, led)
 	var res struct {
 		Ok          bool

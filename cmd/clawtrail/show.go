@@ -318,6 +318,11 @@ func rowCells(rw *row) []string {
 	case ledger.KindTool:
 		outcome = r.Outcome
 		detail = "tool " + r.Tool
+	case ledger.KindCheckpoint:
+		detail = fmt.Sprintf("%d records before it, root %.16s…", r.TreeSize, r.Root)
+		if r.Note != "" {
+			detail += ", signed" // verify --key says by whom, and whether it holds
+		}
 	}
 	return []string{strconv.FormatInt(r.Seq, 10), ts, safe(r.Agent), safe(session), outcome, safe(exit), dur, safe(detail)}
 }
