@@ -163,13 +163,16 @@ type checkpointSummary struct {
 	Count    int `json:"count"`
 	Signed   int `json:"signed"`
 	Verified int `json:"verified"`
-	Last     *struct {
-		Seq      int64  `json:"seq"`
-		TreeSize int64  `json:"tree_size"`
-		Root     string `json:"root"`
-		Note     string `json:"note,omitempty"`
-	} `json:"last,omitempty"`
+	Last     *lastCheckpoint `json:"last,omitempty"`
+
 	lastVerified bool
+}
+
+type lastCheckpoint struct {
+	Seq      int64  `json:"seq"`
+	TreeSize int64  `json:"tree_size"`
+	Root     string `json:"root"`
+	Note     string `json:"note,omitempty"` // keep a copy elsewhere for --checkpoint
 }
 
 // add counts a checkpoint (Walk has checked its size and root); with keys, a signed
@@ -177,12 +180,7 @@ type checkpointSummary struct {
 func (c *checkpointSummary) add(r *ledger.Record, keys note.Verifiers) error {
 	c.Count++
 	c.lastVerified = false
-	c.Last = &struct {
-		Seq      int64  `json:"seq"`
-		TreeSize int64  `json:"tree_size"`
-		Root     string `json:"root"`
-		Note     string `json:"note,omitempty"`
-	}{r.Seq, r.TreeSize, r.Root, r.Note}
+	c.Last = &lastCheckpoint{r.Seq, r.TreeSize, r.Root, r.Note}
 	if r.Note == "" {
 		return nil
 	}

@@ -278,8 +278,8 @@ func (e *Encoded) Kind() string { return e.Body.Kind() }
 // AppendJSON appends b's canonical bytes to dst, ahead of Append, so that the work is
 // done by the goroutines that derive records rather than by the single writer; an
 // Encoded body points at them. Appending many bodies to one reused buffer spares an
-// allocation (and its zeroing) per record, about a tenth of a scan's CPU time when
-// each record had its own.
+// allocation (and its zeroing) per record: about 6 % of a scan's CPU time, and half
+// its system time, when each record had its own.
 func AppendJSON(dst []byte, b Body) ([]byte, error) {
 	dst = slices.Grow(dst, SizeHint(b))
 	if out, ok := appendBody(dst, b); ok {
