@@ -160,9 +160,9 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 
 // checkpointSummary counts the checkpoints verify met.
 type checkpointSummary struct {
-	Count    int `json:"count"`
-	Signed   int `json:"signed"`
-	Verified int `json:"verified"`
+	Count    int             `json:"count"`
+	Signed   int             `json:"signed"`
+	Verified int             `json:"verified"`
 	Last     *lastCheckpoint `json:"last,omitempty"`
 
 	lastVerified bool
