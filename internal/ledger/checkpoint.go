@@ -72,6 +72,11 @@ func OpenCheckpoint(msg []byte, keys note.Verifiers) (size int64, root, signer s
 	if len(lines) < 4 {
 		return 0, "", "", errors.New("checkpoint note: not origin, size and root")
 	}
+	// The origin is the signer's name (CheckpointText): a note this key signed for
+	// something else is not a checkpoint.
+	if lines[0] != n.Sigs[0].Name {
+		return 0, "", "", fmt.Errorf("checkpoint note: origin %q is not the signer %q", lines[0], n.Sigs[0].Name)
+	}
 	size, err = strconv.ParseInt(lines[1], 10, 64)
 	if err != nil || size < 0 {
 		return 0, "", "", errors.New("checkpoint note: bad tree size")

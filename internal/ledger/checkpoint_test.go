@@ -174,3 +174,37 @@ func TestForgedCheckpointIsDetected(t *testing.T) {
 		})
 	}
 }
+
+// FuzzOpenCheckpoint: whatever text a validly signed note carries (a note file is
+// read from wherever the operator kept it), OpenCheckpoint returns a size and a root
+// it parsed, or an error, never a panic; and what it accepts round-trips.
+func FuzzOpenCheckpoint(f *testing.F) {
+	skey, vkey, err := note.GenerateKey(rand.Reader, "fuzz")
+	if err != nil {
+		f.Fatal(err)
+	}
+	signer, _ := note.NewSigner(skey)
+	verifier, _ := note.NewVerifier(vkey)
+	keys := note.VerifierList(verifier)
+	f.Add(ledger.CheckpointText("fuzz", 7, [32]byte{1, 2, 3}))
+	f.Add("fuzz\n-1\nAAAA\n")
+	f.Add("fuzz\n7\n\n")
+	f.Add("fuzz\n7\n" + strings.Repeat("A", 44) + "\nextra\n")
+	f.Fuzz(func(t *testing.T, text string) {
+		msg, err := note.Sign(&note.Note{Text: text}, signer)
+		if err != nil {
+			return // not a note text (no final newline, control characters)
+		}
+		size, root, who, err := ledger.OpenCheckpoint(msg, keys)
+		if err != nil {
+			return
+		}
+		var r [32]byte
+		if n, err := hex.Decode(r[:], []byte(root)); err != nil || n != 32 || size < 0 || who != "fuzz" {
+			t.Fatalf("accepted %q as size %d root %q by %q", text, size, root, who)
+		}
+		if !strings.HasPrefix(text, strings.SplitN(ledger.CheckpointText("fuzz", size, r), "\n", 2)[0]) {
+			t.Fatalf("accepted %q, whose first line is not the origin", text)
+		}
+	})
+}
