@@ -1,6 +1,7 @@
 package ledger
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -38,8 +39,11 @@ type Writer struct {
 	diskHead string
 	diskSize int64
 	diskTree Tree
-	// Written but not yet handed to startWriteback, from this offset on.
-	writebackFrom int64
+	// The background fsync in flight, if any (see Flush), the offset the last fsync
+	// started at, and an error a background fsync returned that Sync has yet to report.
+	bgSync   chan error
+	syncFrom int64
+	bgErr    error
 
 	idx      *Index
 	snapshot string
@@ -160,7 +164,7 @@ func open(path string, lock *os.File, opt Options) (*Writer, *Repair, error) {
 		now = time.Now
 	}
 	w := &Writer{path: path, f: f, lock: lock, enc: newEncoder(), now: now,
-		seq: st.LastSeq, head: st.Head, tree: st.tree, diskSeq: st.LastSeq, diskHead: st.Head, diskSize: st.Size, diskTree: st.tree, writebackFrom: st.Size,
+		seq: st.LastSeq, head: st.Head, tree: st.tree, diskSeq: st.LastSeq, diskHead: st.Head, diskSize: st.Size, diskTree: st.tree, syncFrom: st.Size,
 		idx: opt.Index, snapshot: opt.Snapshot, start: start}
 	if st.Size == 0 {
 		// A new ledger's directory entry must survive a crash too.
@@ -206,17 +210,52 @@ func (w *Writer) Flush() error {
 	w.diskSize += int64(n)
 	w.diskSeq, w.diskHead, w.diskTree = w.seq, w.head, w.tree
 	w.buf = w.buf[:0]
-	if pending := w.diskSize - w.writebackFrom; pending >= writebackChunk {
-		startWriteback(w.f, w.writebackFrom, pending)
-		w.writebackFrom = w.diskSize
-	}
+	w.syncInBackground()
 	return nil
 }
 
-// writebackChunk is how much is written before the kernel is asked to start writing
-// it to disk: large enough to cost nothing per record, small enough that a long
-// append leaves little for the final fsync.
-const writebackChunk = 8 << 20
+// backgroundSyncEvery is how much is written between fsyncs started in the
+// background while a writer appends in bulk.
+const backgroundSyncEvery = 64 << 20
+
+// syncInBackground starts an fsync on its own goroutine once backgroundSyncEvery
+// was written since the last one started, one at a time. A scan appends hundreds of
+// megabytes and then syncs once; that one fsync waited 0.3 s for a 500 MB ledger
+// (on this project's VM; 47 ms when the file had been synced every 64 MB meanwhile)
+// with both cores idle. Durability still comes from Sync, which waits for it and
+// reports its error: an fsync error is reported once per open file, so one seen in
+// the background must not be lost.
+func (w *Writer) syncInBackground() {
+	if w.bgSync != nil {
+		select {
+		case err := <-w.bgSync:
+			w.bgSync = nil
+			w.bgErr = cmp.Or(w.bgErr, err)
+		default:
+			return
+		}
+	}
+	if w.diskSize-w.syncFrom < backgroundSyncEvery {
+		return
+	}
+	w.syncFrom = w.diskSize
+	done := make(chan error, 1)
+	f := w.f
+	go func() { done <- f.Sync() }()
+	w.bgSync = done
+}
+
+// waitBackground waits for the background fsync in flight, if any, and returns
+// (and forgets) any error a background fsync returned.
+func (w *Writer) waitBackground() error {
+	if w.bgSync != nil {
+		w.bgErr = cmp.Or(w.bgErr, <-w.bgSync)
+		w.bgSync = nil
+	}
+	err := w.bgErr
+	w.bgErr = nil
+	return err
+}
 
 func (w *Writer) rollback() {
 	// Best effort: if even the truncate fails, Open's torn-tail repair finishes the job.
@@ -231,7 +270,9 @@ func (w *Writer) Sync() error {
 	if err := w.Flush(); err != nil {
 		return err
 	}
-	if err := w.f.Sync(); err != nil {
+	w.syncFrom = w.diskSize
+	err := cmp.Or(w.waitBackground(), w.f.Sync())
+	if err != nil {
 		return fmt.Errorf("fsync ledger %s: %w", w.path, err)
 	}
 	return nil
@@ -269,6 +310,7 @@ func (w *Writer) Size() int64 { return w.diskSize }
 // Close syncs and releases the ledger and its lock.
 func (w *Writer) Close() error {
 	err := w.Sync()
+	w.waitBackground() // when Sync failed before it waited: never close under an fsync
 	if cerr := w.f.Close(); err == nil && cerr != nil {
 		err = fmt.Errorf("close ledger: %w", cerr)
 	}
