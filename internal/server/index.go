@@ -102,6 +102,9 @@ type checkpointInfo struct {
 	Seq      int64  `json:"seq"`
 	TreeSize int64  `json:"tree_size"`
 	Root     string `json:"root"`
+	// Signed: it carries a signed note. The chain check here has vouched for its
+	// size and root; only `clawtrail verify --key` can say whose signature it is.
+	Signed bool `json:"signed"`
 }
 
 // counts are totals over every record read in this generation, including rows
@@ -361,7 +364,7 @@ func (x *index) add(rec *ledger.Record, line []byte, off int64, verified bool) {
 		text = rec.Type + " " + rec.Path
 		si.other++
 	case kCheckpoint:
-		c.checkpoint = &checkpointInfo{Seq: rec.Seq, TreeSize: rec.TreeSize, Root: rec.Root}
+		c.checkpoint = &checkpointInfo{Seq: rec.Seq, TreeSize: rec.TreeSize, Root: rec.Root, Signed: rec.Note != ""}
 	default:
 		si.other++
 	}

@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -13,6 +14,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"golang.org/x/mod/sumdb/note"
 
 	"github.com/clawtrail/clawtrail/internal/ledger"
 	"github.com/clawtrail/clawtrail/internal/server"
@@ -570,5 +573,43 @@ func TestRateLimit(t *testing.T) {
 	f.h.ServeHTTP(rec, req)
 	if rec.Code != http.StatusOK {
 		t.Errorf("another client is limited too: %d", rec.Code)
+	}
+}
+
+// The integrity page names the last checkpoint, whose size and root the chain check
+// has vouched for, and whether it is signed (whose signature only verify --key says).
+func TestIntegrityShowsTheLastCheckpoint(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "governance.jsonl")
+	writeLedger(t, path, fixtureBodies()...)
+	skey, _, err := note.GenerateKey(rand.Reader, "gw-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, _ := note.NewSigner(skey)
+	w, _, err := ledger.Open(path, ledger.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, seq, err := w.Checkpoint(signer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	f := start(t, path, server.Config{})
+	f.waitRecords(seq)
+	var in struct {
+		Intact bool
+		Last   struct {
+			Seq      int64 `json:"seq"`
+			TreeSize int64 `json:"tree_size"`
+			Signed   bool  `json:"signed"`
+		} `json:"last_checkpoint"`
+	}
+	f.getJSON("/api/integrity", &in)
+	if !in.Intact || in.Last.Seq != seq || in.Last.TreeSize != seq-1 || !in.Last.Signed {
+		t.Errorf("integrity = %+v, want the signed checkpoint at seq %d over %d records", in, seq, seq-1)
+	}
+	if page := f.get("/integrity").Body.String(); !strings.Contains(page, fmt.Sprintf("#%d: %d records", seq, seq-1)) || !strings.Contains(page, "signed (check whose") {
+		t.Errorf("integrity page does not show the signed checkpoint")
 	}
 }
