@@ -17,6 +17,9 @@ func (c *checker) run() {
 	if strings.IndexByte(t, '<') >= 0 && hasMarkupTag(t) || strings.IndexByte(t, '"') >= 0 && hasJSONCall(t) {
 		c.scanMarkup()
 	}
+	if strings.IndexByte(t, '_') >= 0 && strings.Contains(t, "default_api.") {
+		c.scanToolCode()
+	}
 	c.runAt = runPositions(t)
 	var (
 		intro     *sent
