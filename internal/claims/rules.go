@@ -143,7 +143,7 @@ func (c *checker) analyze(s *sent) *sentInfo {
 		// A program and a version ("- `go 1.22` ✅") names a release.
 		span := strings.TrimSpace(s.spanText(c.text, k))
 		args := strings.IndexByte(span, ' ') > 0
-		item := args && !versionName(span) && resultItem(sh, m, in.lead) && !c.supportList(s)
+		item := args && resultItem(sh, m, in.lead) && !versionName(span) && !c.supportList(s)
 		if (implicitAt(sh, ws, m, in.lead) || args && actionAfter(sh, m) || item || arrowResult(sh, m, args) || leadInstrument(sh, ws, m, in.lead)) && !c.guarded(s, in) {
 			c.claimSpan(s, in, k, false)
 			if item && successItem(sh, m) || successState(sh[m:]) {
