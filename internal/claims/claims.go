@@ -189,9 +189,6 @@ func mayClaim(text string, anyFailure bool) bool {
 	if strings.IndexByte(text, '"') >= 0 && hasJSONCall(text) {
 		return true
 	}
-	if strings.IndexByte(text, '_') >= 0 && strings.Contains(text, "default_api.") {
-		return true // Gemini's tool_code calls
-	}
 	if hasRunClaim(text) {
 		return true // "I ran git status", "I've run the tests"
 	}

@@ -366,6 +366,7 @@ func TestFamilyRound8Guards(t *testing.T) {
 		{name: "report after a quote", text: "You asked for \"a quick check\", so I ran `go vet ./...` and it is clean.", want: []Claim{noCall("go vet ./...")}},
 		{name: "story with a year", text: "Back in 2019 `npm install` pulled in over a thousand packages."},
 		{name: "story originally", text: "Originally `make release` built all six targets in one go."},
+		{name: "year after the command", text: "`git log --oneline` shows 3 commits in 2024.", want: []Claim{noCall("git log --oneline")}},
 		{name: "file named by year", text: "`grep -c ERROR logs/2019.log` returned 14.", want: []Claim{noCall("grep -c ERROR logs/2019.log")}},
 	})
 }
@@ -390,7 +391,10 @@ func TestFamilyRound8Reruns(t *testing.T) {
 func TestFamilyToolCode(t *testing.T) {
 	runFamily(t, []familyCase{
 		{name: "tool_code block", text: "```tool_code\nprint(default_api.run_shell_command(command='npm ci'))\n```", want: []Claim{markupText("npm ci")}},
-		{name: "inline call", text: "print(default_api.run_shell_command(command=\"ls -la\"))", want: []Claim{markupText("ls -la")}},
+		{name: "double quotes", text: "```tool_code\nprint(default_api.run_shell_command(command=\"ls -la\"))\n```", want: []Claim{markupText("ls -la")}},
+		// Outside a fenced block the call is not looked for: the gate would
+		// need one more pass over every message.
+		{name: "unfenced call", text: "print(default_api.run_shell_command(command=\"ls -la\"))"},
 		{name: "call made", calls: []string{"npm ci"}, text: "```tool_code\nprint(default_api.run_shell_command(command='npm ci'))\n```"},
 		{name: "format documented", text: "Gemini's tool_code format looks like this:\n\n```tool_code\nprint(default_api.run_shell_command(command='npm ci'))\n```"},
 		{name: "inline code mention", text: "It prints `default_api.run_shell_command(command='ls')` instead of calling."},

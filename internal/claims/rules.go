@@ -95,6 +95,8 @@ func (c *checker) analyze(s *sent) *sentInfo {
 		return in
 	}
 	hasCmd := c.hasCommandSpan(s)
+	// most sentences hold no double quote; only those need the count
+	quoted := strings.IndexByte(sh, '"') >= 0 || strings.Contains(sh, "“") || strings.Contains(sh, "„")
 
 	c.wordBuf = shapeWords(sh, c.wordBuf[:0])
 	ws := c.wordBuf
@@ -102,7 +104,7 @@ func (c *checker) analyze(s *sent) *sentInfo {
 	// explicit claims
 	if hasAny(sh, runWords) {
 		for _, end := range explicitRuns(sh, ws, nil) {
-			if inQuote(sh, end) {
+			if quoted && inQuote(sh, end) {
 				continue // someone's words: "The issue says: \"I ran `npm test` …\""
 			}
 			if strings.HasSuffix(sh[:end], "tried") || strings.HasSuffix(sh[:end], "used") {
@@ -119,7 +121,7 @@ func (c *checker) analyze(s *sent) *sentInfo {
 		}
 		if !strings.Contains(body, "ran") && !strings.Contains(body, "execut") {
 			// reTerse cannot match
-		} else if m := reTerse.FindStringIndex(body); m != nil && !reRanIdiom.MatchString(body[m[1]:]) && !inQuote(sh, in.lead+m[1]) {
+		} else if m := reTerse.FindStringIndex(body); m != nil && !reRanIdiom.MatchString(body[m[1]:]) && !(quoted && inQuote(sh, in.lead+m[1])) {
 			c.explicitObjects(s, in, in.lead+m[1])
 		}
 	}
@@ -127,7 +129,7 @@ func (c *checker) analyze(s *sent) *sentInfo {
 		return in
 	}
 	for k, m := range s.marks {
-		if !c.spanIsCommand(s, k) || inQuote(sh, m) {
+		if !c.spanIsCommand(s, k) || quoted && inQuote(sh, m) {
 			continue
 		}
 		if c.open && strings.HasPrefix(sh[m+1:], " went through") {
@@ -236,9 +238,10 @@ func implicitGuard(sh string, lead int, label bool, buf []word) bool {
 		if i+1 < len(ws) && isGuardPhrase(w, wordAt(sh, ws, i+1)) {
 			return true
 		}
-		// "Back in 2019 `npm install` pulled in …", "in 2021 `make` took
-		// 40 minutes": a year places the run in a story
-		if (w == "in" || w == "during" || w == "since") && isYear(sh, ws, i+1) {
+		// "Back in 2019 `npm install` pulled in …", "In 2021, `make` took
+		// 40 minutes": a year before the command places the run in a story;
+		// after it ("shows 3 commits in 2024") it is what the run found
+		if (w == "in" || w == "during" || w == "since") && wd.s < firstMark && isYear(sh, ws, i+1) {
 			return true
 		}
 	}
