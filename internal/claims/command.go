@@ -537,3 +537,87 @@ func init() {
 		programs[k] = true
 	}
 }
+
+// rerunTold reports a sentence that tells a run as a repeat ("re-ran",
+// "rebuilt", "… again"), where the command's flags are the news.
+func rerunTold(sh string) bool {
+	for _, w := range [...]string{"re-ran", "reran", "re-run", "rerun", "rebuilt", "re-executed", "again"} {
+		if strings.Contains(sh, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// flagsUnseen reports whether the claimed command has a flag that no
+// execution or call matching it had. Matching ignores flags, which keeps
+// loose retellings backed; a re-run with new flags is the case it hides.
+// A single-dash cluster ("-xq") counts as seen when each of its letters
+// appears among the runs' single-dash flags, so respellings stay backed.
+func (c *checker) flagsUnseen(cmd string) bool {
+	info := newCmdInfo(cmd)
+	flags := cmdFlags(info.canon)
+	if len(flags) == 0 || c.spent() {
+		return false
+	}
+	c.lookups++
+	seen := map[string]bool{}
+	letters := ""
+	any := false
+	note := func(e *cmdInfo) {
+		if !info.matches(e) {
+			return
+		}
+		any = true
+		for _, f := range cmdFlags(e.canon) {
+			seen[f] = true
+			if !strings.HasPrefix(f, "--") {
+				letters += f[1:]
+			}
+		}
+	}
+	for _, e := range c.callInfos() {
+		note(e)
+	}
+	for i := range c.d.execs {
+		note(&c.d.execs[i].info)
+	}
+	if !any {
+		return false
+	}
+	for _, f := range flags {
+		if seen[f] {
+			continue
+		}
+		if !strings.HasPrefix(f, "--") && strings.Trim(f[1:], letters) == "" {
+			continue
+		}
+		return true
+	}
+	return false
+}
+
+// cmdFlags returns a command's flag names, without values ("-count=5" is
+// "-count").
+func cmdFlags(canon string) []string {
+	var out []string
+	pipe := false
+	for _, f := range strings.Fields(canon) {
+		// only the first command of a pipeline counts, as in matching:
+		// "| tail -n 50" is how the output was cut, not how the run went
+		switch f {
+		case "|":
+			pipe = true
+		case "&&", "||", ";":
+			pipe = false
+		}
+		if pipe || len(f) < 2 || f[0] != '-' || f == "--" || f[1] >= '0' && f[1] <= '9' {
+			continue
+		}
+		if i := strings.IndexByte(f, '='); i > 0 {
+			f = f[:i]
+		}
+		out = append(out, f)
+	}
+	return out
+}

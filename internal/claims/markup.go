@@ -366,3 +366,49 @@ func htmlUnescape(s string) string {
 	}
 	return strings.NewReplacer("&lt;", "<", "&gt;", ">", "&quot;", `"`, "&#39;", "'", "&amp;", "&").Replace(s)
 }
+
+// reToolCode is Gemini's tool_code call, Python written as text:
+// print(default_api.run_shell_command(command='npm ci')).
+var reToolCode = regexp.MustCompile(`\bdefault_api\.([A-Za-z_][\w]{0,63})\(\s*(?:command|cmd)\s*=\s*(?:'((?:[^'\\\n]|\\.){0,1000})'|"((?:[^"\\\n]|\\.){0,1000})")`)
+
+// scanToolCode reports Gemini tool_code calls of a shell tool printed as
+// text, placed as the other markup is: alone in a fenced block not
+// introduced as a format or example, or on a line of prose that does not
+// present it.
+func (c *checker) scanToolCode() {
+	t := c.text
+	for _, m := range reToolCode.FindAllStringSubmatchIndex(t, maxMarkup) {
+		if c.spent() {
+			return
+		}
+		if !shellTools[strings.ToLower(t[m[2]:m[3]])] || !c.toolCodePlaced(m[0]) {
+			continue
+		}
+		cmd := ""
+		if m[4] >= 0 {
+			cmd = strings.ReplaceAll(t[m[4]:m[5]], `\'`, `'`)
+		} else {
+			cmd = strings.ReplaceAll(t[m[6]:m[7]], `\"`, `"`)
+		}
+		c.markup(strings.TrimSpace(cmd), m[0], m[1])
+	}
+}
+
+func (c *checker) toolCodePlaced(p int) bool {
+	t := c.text
+	for _, f := range c.fences {
+		if p >= f.bodyStart && p < f.bodyEnd {
+			for _, l := range strings.Split(t[f.bodyStart:f.bodyEnd], "\n") {
+				if l = strings.TrimSpace(l); l != "" && !strings.Contains(l, "default_api.") {
+					return false // code that uses the API, not a call
+				}
+			}
+			return !c.docContext(f.start)
+		}
+	}
+	ls := strings.LastIndexByte(t[:p], '\n') + 1
+	if strings.Count(t[ls:p], "`")%2 == 1 {
+		return false
+	}
+	return !reMarkupDoc.MatchString(strings.ToLower(t[ls:p]))
+}

@@ -329,6 +329,12 @@ func leadStrip(shape string) int {
 		if k > j && k < len(shape) && (shape[k] == '.' || shape[k] == ')') {
 			j = k + 1
 		}
+		// a log line's timestamp: "[12:01] ran `make lint` → ok"
+		if j < len(shape) && shape[j] == '[' {
+			if e := strings.IndexByte(shape[j:min(len(shape), j+32)], ']'); e > 1 && logStamp(shape[j+1:j+e]) {
+				j += e + 1
+			}
+		}
 		// status emoji and symbols that open a line ("✅ Ran `x`")
 		for j < len(shape) && shape[j] >= 0x80 {
 			r, n := utf8.DecodeRuneInString(shape[j:])
@@ -345,4 +351,20 @@ func leadStrip(shape string) int {
 		}
 		i = j
 	}
+}
+
+// logStamp reports a time or date in brackets ("12:01", "2026-11-26
+// 12:01:02Z"); "[ ]" and "[x]" are check boxes.
+func logStamp(s string) bool {
+	digit := false
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= '0' && c <= '9':
+			digit = true
+		case strings.IndexByte(":-./ tz,", c) >= 0:
+		default:
+			return false
+		}
+	}
+	return digit
 }

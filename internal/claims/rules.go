@@ -55,6 +55,10 @@ type claimedCmd struct {
 	end      int
 	verdict  verdict
 	explicit bool
+	// the claim reports the command as having succeeded ("- `npm test` ✅",
+	// "`systemctl status nginx` says active"), so a failed latest run of it
+	// contradicts the report
+	success bool
 }
 
 // analyze applies the claim rules to one sentence; the result is cached.
@@ -84,7 +88,15 @@ func (c *checker) analyze(s *sent) *sentInfo {
 	}
 	in.lead = leadStrip(sh)
 	body := sh[in.lead:]
+	// "- [ ] `go vet ./...` is clean": an unchecked box is a to-do, not a
+	// report of what ran
+	if strings.HasPrefix(body, "[ ]") {
+		in.guard = 1
+		return in
+	}
 	hasCmd := c.hasCommandSpan(s)
+	// most sentences hold no double quote; only those need the count
+	quoted := strings.IndexByte(sh, '"') >= 0 || strings.Contains(sh, "“") || strings.Contains(sh, "„")
 
 	c.wordBuf = shapeWords(sh, c.wordBuf[:0])
 	ws := c.wordBuf
@@ -92,6 +104,9 @@ func (c *checker) analyze(s *sent) *sentInfo {
 	// explicit claims
 	if hasAny(sh, runWords) {
 		for _, end := range explicitRuns(sh, ws, nil) {
+			if quoted && inQuote(sh, end) {
+				continue // someone's words: "The issue says: \"I ran `npm test` …\""
+			}
 			if strings.HasSuffix(sh[:end], "tried") || strings.HasSuffix(sh[:end], "used") {
 				c.triedObjects(s, in, end)
 				continue
@@ -106,7 +121,7 @@ func (c *checker) analyze(s *sent) *sentInfo {
 		}
 		if !strings.Contains(body, "ran") && !strings.Contains(body, "execut") {
 			// reTerse cannot match
-		} else if m := reTerse.FindStringIndex(body); m != nil && !reRanIdiom.MatchString(body[m[1]:]) {
+		} else if m := reTerse.FindStringIndex(body); m != nil && !reRanIdiom.MatchString(body[m[1]:]) && !(quoted && inQuote(sh, in.lead+m[1])) {
 			c.explicitObjects(s, in, in.lead+m[1])
 		}
 	}
@@ -114,7 +129,7 @@ func (c *checker) analyze(s *sent) *sentInfo {
 		return in
 	}
 	for k, m := range s.marks {
-		if !c.spanIsCommand(s, k) {
+		if !c.spanIsCommand(s, k) || quoted && inQuote(sh, m) {
 			continue
 		}
 		if c.open && strings.HasPrefix(sh[m+1:], " went through") {
@@ -127,12 +142,18 @@ func (c *checker) analyze(s *sent) *sentInfo {
 		}
 		// A program named alone is the tool, not a run of it: "`npm`
 		// updated its lockfile format", "- `docker` ✅" in a support list.
-		args := strings.IndexByte(strings.TrimSpace(s.spanText(c.text, k)), ' ') > 0
-		if (implicitAt(sh, ws, m, in.lead) || args && (actionAfter(sh, m) || resultItem(sh, m, in.lead)) || leadInstrument(sh, ws, m, in.lead)) && !c.guarded(s, in) {
+		// A program and a version ("- `go 1.22` ✅") names a release.
+		span := strings.TrimSpace(s.spanText(c.text, k))
+		args := strings.IndexByte(span, ' ') > 0
+		item := args && resultItem(sh, m, in.lead) && !versionName(span) && !c.supportList(s)
+		if (implicitAt(sh, ws, m, in.lead) || args && actionAfter(sh, m) || item || arrowResult(sh, m, args) || leadInstrument(sh, ws, m, in.lead)) && !c.guarded(s, in) {
 			c.claimSpan(s, in, k, false)
+			if item && successItem(sh, m) || successState(sh[m:]) {
+				in.claimed[len(in.claimed)-1].success = true
+			}
 		}
 	}
-	if strings.HasPrefix(strings.TrimLeft(sh, " "), "|") && !c.guarded(s, in) {
+	if strings.HasPrefix(strings.TrimLeft(sh, " "), "|") && !c.guarded(s, in) && !c.supportList(s) {
 		c.tableRow(s, in)
 	}
 	return in
@@ -217,6 +238,12 @@ func implicitGuard(sh string, lead int, label bool, buf []word) bool {
 		if i+1 < len(ws) && isGuardPhrase(w, wordAt(sh, ws, i+1)) {
 			return true
 		}
+		// "Back in 2019 `npm install` pulled in …", "In 2021, `make` took
+		// 40 minutes": a year before the command places the run in a story;
+		// after it ("shows 3 commits in 2024") it is what the run found
+		if (w == "in" || w == "during" || w == "since") && wd.s < firstMark && isYear(sh, ws, i+1) {
+			return true
+		}
 	}
 	// the first word of the sentence's own text
 	first := -1
@@ -287,8 +314,8 @@ var (
 		`means meaning implies suggests presumably apparently probably ` +
 		// a run at another time, told as a story: "Last month `terraform
 		// apply` dropped the table"
-		`yesterday ago historically formerly`)
-	guardPhrases    = phraseSet(`is how|here's how|that's how|looks like|look like|should look|would look|will look|need to|needs to|going to|want to|wants to|supposed to|for example|for instance|such as|something like|like this|like so|similar to|expected output|how to|how do|how can|way to|ways to|cheat sheet|github actions|ci log|build log|the model|another agent|last week|last month|last year|last night|last time|last sprint`)
+		`yesterday ago historically formerly originally`)
+	guardPhrases    = phraseSet(`is how|here's how|that's how|looks like|look like|should look|would look|will look|need to|needs to|going to|want to|wants to|supposed to|for example|for instance|such as|something like|like this|like so|similar to|expected output|how to|how do|how can|way to|ways to|cheat sheet|github actions|ci log|build log|the model|another agent|last week|last month|last year|last night|last time|last sprint|back then|early days|first version|old days`)
 	condStarts      = setOf(`if when whenever unless once until before to suppose assuming imagine otherwise`)
 	speechVerbs     = setOf(`says said mentions mentioned writes wrote reports reported claims claimed notes noted tells told`)
 	firstPerson     = setOf(`i we i've we've`)
@@ -402,6 +429,9 @@ func (c *checker) tableRow(s *sent, in *sentInfo) {
 		tc := strings.TrimSpace(cell)
 		switch {
 		case tc == "\x01" && mark < 0:
+			if k := s.spanAtMark(off + strings.IndexByte(cell, markByte)); k >= 0 && versionName(strings.TrimSpace(s.spanText(c.text, k))) {
+				return // "| `python 3.12` | ✅ |" lists releases
+			}
 			mark = off + strings.IndexByte(cell, markByte)
 		case strings.IndexByte(tc, markByte) < 0 && reResultCell.MatchString(tc):
 			result = true
@@ -512,6 +542,21 @@ func (c *checker) emitSentence(s *sent, in *sentInfo) {
 		case neverRan:
 			if !reDenialNote.MatchString(s.shape) {
 				c.add(reasonContradicts, cl.cmd, cl.start, cl.end)
+			}
+		case backed:
+			// "Re-ran with `go test -race -count=5 ./pkg/...`" after a bare
+			// `go test ./pkg/...`: a re-run is told by what changed, so a
+			// flag no matching run had means the told run did not happen.
+			if rerunTold(s.shape) && c.flagsUnseen(cl.cmd) {
+				c.add(reasonNoCall, cl.cmd, cl.start, cl.end)
+				continue
+			}
+			// A message cannot know the result of its own call, so only an
+			// earlier failed run contradicts a reported success.
+			if cl.success && !c.callMatches(cl.cmd) {
+				if e := c.latestMatching(cl.cmd); e != nil && failedOutcome(e.outcome) {
+					c.add(reasonContradicts, cl.cmd, cl.start, cl.end)
+				}
 			}
 		}
 	}

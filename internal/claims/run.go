@@ -17,6 +17,12 @@ func (c *checker) run() {
 	if strings.IndexByte(t, '<') >= 0 && hasMarkupTag(t) || strings.IndexByte(t, '"') >= 0 && hasJSONCall(t) {
 		c.scanMarkup()
 	}
+	// Gemini's tool_code calls come in a fenced block, which the gate lets
+	// through; looking for them in every message would be one more pass
+	// over all prose (7% on plain prose).
+	if len(c.fences) > 0 && strings.Contains(t, "_api.") {
+		c.scanToolCode()
+	}
 	c.runAt = runPositions(t)
 	var (
 		intro     *sent

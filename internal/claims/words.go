@@ -256,7 +256,14 @@ func checkedWith(sh string, ws []word, m, lead int) bool {
 			return false
 		}
 		v := wordAt(sh, ws, j)
-		if checkVerbSet[v] || actionVerbSet[v] {
+		// "I went through the logs with `journalctl …`"; "I went with
+		// `pnpm`" is a choice
+		// "I looked up the entry with `crontab -l`"; "I looked into doing
+		// it with `sed`" weighs a way, it did not run it
+		next := wordAt(sh, ws, j+1)
+		went := v == "went" && (next == "through" || next == "over") && j+1 < i
+		looked := v == "looked" && (next == "up" || next == "at" || next == "through") && j+1 < i
+		if checkVerbSet[v] || actionVerbSet[v] || went || looked {
 			return checkSubject(sh, ws, j, lead)
 		}
 	}
@@ -307,7 +314,7 @@ var chainVerbs = setOf(`enabled disabled stopped started restarted reloaded inst
 // actionVerbSet are past-tense verbs whose instrument is something run:
 // "I restarted nginx with `...`". Verbs of editing ("replaced X with `y`",
 // "updated the config with") describe changes to files and are left out.
-var actionVerbSet = setOf(`curl'd curled enabled disabled restarted started stopped installed uninstalled reinstalled built rebuilt deployed redeployed launched booted rebooted reloaded compiled recompiled linted formatted fetched pulled pushed cloned downloaded uploaded synced migrated seeded initialized bootstrapped provisioned applied scaled killed terminated cleaned cleared flushed purged pruned generated regenerated benchmarked profiled debugged listed searched grepped counted created deleted tailed followed reset rolled upgraded downgraded pinged hit called exercised polled scanned traced dumped exported imported restored rotated renewed tagged released published merged rebased committed smoke-tested load-tested brought spun tore`)
+var actionVerbSet = setOf(`curl'd curled enabled disabled restarted started stopped installed uninstalled reinstalled built rebuilt deployed redeployed launched booted rebooted reloaded compiled recompiled linted formatted fetched pulled pushed cloned downloaded uploaded synced migrated seeded initialized bootstrapped provisioned applied scaled killed terminated cleaned cleared flushed purged pruned generated regenerated benchmarked profiled debugged listed searched grepped counted created deleted tailed followed reset rolled upgraded downgraded pinged hit called exercised polled scanned traced dumped exported imported restored rotated renewed tagged released published merged rebased committed smoke-tested load-tested brought spun tore ran reran re-ran executed fired kicked`)
 
 // checkSubject accepts a check verb with a first-person subject or at the
 // start of the sentence (terse reports).
@@ -345,7 +352,16 @@ var (
 	// Patterns that start at a command marker: the command as the subject
 	// of a result verb, its output presented, or a state it reported.
 	reAfterMark = regexp.MustCompile(`^\x01(?:` +
-		`\s+(?:now\s+|still\s+)?(?:shows|reports|says|lists|returns|prints)\s+(?:only\s+|about\s+|just\s+)?(?:\d|(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\b)` +
+		`\s+(?:now\s+|still\s+)?(?:shows|reports|says|lists|returns|prints)\s+(?:only\s+|about\s+|just\s+|all\s+(?:the\s+)?|version\s+v?)?(?:\d|(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\b)` +
+		`|` +
+		// a level read off the command: "`df -h /var` is at 64% now"
+		`\s+(?:is|was)\s+(?:now\s+|still\s+)?at\s+\d+(?:\.\d+)?\s*%` +
+		`|` +
+		// a pronoun object with what tells this run from the command's
+		// purpose: "`docker images` lists them both", "`systemctl
+		// list-timers` lists it for 02:00"; "`ls` lists them in order" and
+		// "`ls -a` shows them too" describe the command
+		`\s+(?:now\s+|still\s+)?(?:shows|lists|reports)\s+(?:it|them)\s+(?:both\b|(?:for|at)\s+\d)` +
 		`|` +
 		// a state read off the command: "`systemctl status pg` says active (running)"
 		`\s+(?:now\s+|still\s+)?(?:shows|reports|says)\s+(?:it(?:'s|\s+is)\s+)?(?:active|inactive|healthy|unhealthy|degraded|ready|dead|enabled|disabled|ok|clean)\b\s*(?:$|[(,.;:—-]|(?:since|again|now|on|at)\b)` +
@@ -580,7 +596,8 @@ func resultItem(sh string, m, lead int) bool {
 		}
 		return itemResultWords[w]
 	}
-	return false
+	// "✔️ `npm run lint` — 0 problems": a count of results after the command
+	return reCountResult.MatchString(a)
 }
 
 func hasHighByte(s string) bool {
@@ -602,14 +619,32 @@ func foreignRun(sh string, m int) bool {
 	before := strings.TrimRight(sh[max(0, m-60):m], " ")
 	after := sh[m+1 : min(len(sh), m+1+60)]
 	if !hasHighByte(before) && !hasHighByte(after) {
-		// only the Portuguese and Italian forms are plain ASCII
-		if !strings.HasSuffix(before, "i") && !strings.HasSuffix(before, "o") {
+		// only the Portuguese and Italian forms, and German ones such as
+		// "Ich habe `x` laufen lassen", are plain ASCII
+		if !strings.HasSuffix(before, "i") && !strings.HasSuffix(before, "o") && !strings.Contains(before, "hab") {
 			return false
 		}
 	}
 	for _, o := range foreignOthers {
 		if strings.Contains(before, o) {
 			return false // someone else ran it: "CI 运行了 `x`", "ユーザーが`x`を実行した"
+		}
+	}
+	// "Executei o comando `x`": the verb's object names the command
+	for _, n := range foreignCmdNouns {
+		if strings.HasSuffix(before, n) {
+			before = strings.TrimRight(strings.TrimSuffix(before, n), " ")
+			break
+		}
+	}
+	for _, v := range foreignWith {
+		// "我用 `docker logs api` 看了一下": the command as the instrument
+		// of something done, past by 了 later in the clause ("我用 `x` 可以看到"
+		// is an ability)
+		if strings.HasSuffix(before, v) && !strings.ContainsAny(strings.TrimSuffix(before, v), "，。；") {
+			if i := strings.Index(after, "了"); i >= 0 && !strings.ContainsAny(after[:i], "，。；\x01") && !hasAnyOf(after[:i], foreignEdits) {
+				return true
+			}
 		}
 	}
 	for _, v := range foreignBefore {
@@ -633,17 +668,56 @@ func foreignRun(sh string, m int) bool {
 			return true
 		}
 	}
-	// German puts the participle after the object: "Ich habe `x` ausgeführt"
-	if i := strings.Index(after, "ausgeführt"); i >= 0 && !strings.Contains(after[:i], "nicht") && !breaksAt(after, 0, i, ".;:!?\x01") {
-		return strings.HasSuffix(before, "ich habe") || strings.HasSuffix(before, "wir haben") || strings.HasSuffix(before, "habe ich") || strings.HasSuffix(before, "haben wir")
+	// German puts the participle after the object: "Ich habe `x`
+	// ausgeführt", "Ich habe den Port mit `lsof -i :8080` geprüft"
+	return germanRun(before, after)
+}
+
+// germanRun reads "Ich habe … `x` ausgeführt": a first-person perfect
+// before the command, in the same clause, and a participle of running or
+// checking after it. "… ausgeführt hast" is a subordinate clause about
+// someone else.
+func germanRun(before, after string) bool {
+	subj := -1
+	for _, sj := range [...]string{"ich habe", "wir haben", "habe ich", "haben wir"} {
+		if i := strings.LastIndex(before, sj); i > subj {
+			subj = i
+		}
+	}
+	if subj < 0 || breaksAt(before, subj, len(before), ".;:!?\x01") || strings.Contains(before[subj:], "nicht") {
+		return false
+	}
+	for _, p := range germanParticiples {
+		i := strings.Index(after, p)
+		if i < 0 || strings.Contains(after[:i], "nicht") || breaksAt(after, 0, i, ".;:!?\x01") {
+			continue
+		}
+		switch nextWord(after, i+len(p)) {
+		case "hast", "hat", "habt", "haben":
+			return false
+		}
+		return true
 	}
 	return false
 }
 
+var germanParticiples = []string{"ausgeführt", "laufen lassen", "laufen gelassen", "gestartet", "geprüft", "überprüft", "getestet", "kontrolliert", "verifiziert", "aufgerufen"}
+
 var (
 	foreignBefore = []string{"ejecuté", "corrí", "he ejecutado", "hemos ejecutado",
 		"executei", "rodei", "j'ai exécuté", "j'ai lancé", "j'ai relancé", "nous avons exécuté", "nous avons lancé",
-		"ho eseguito", "ho lanciato", "abbiamo eseguito", "运行了", "执行了", "跑了", "运行了一下", "执行了一下"}
+		"ho eseguito", "ho lanciato", "abbiamo eseguito", "运行了", "执行了", "跑了", "运行了一下", "执行了一下",
+		// again, and the instrument of a check
+		"volví a ejecutar", "volví a correr", "he vuelto a ejecutar", "executei novamente", "rodei de novo",
+		"j'ai vérifié avec", "j'ai testé avec", "j'ai contrôlé avec", "j'ai confirmé avec",
+		"verifiqué con", "comprobé con", "probé con", "verifiquei com", "testei com", "conferi com"}
+	// nouns for the command between a verb and its code span
+	foreignCmdNouns = []string{"o comando", "el comando", "la commande", "le script", "el script", "o script", "il comando"}
+	// "我用 `x` …了": the agent's instrument, CJK
+	foreignWith = []string{"我用", "我使用", "我通过", "我们用", "我們用"}
+	// "我用 `npm ci` 替换了 `npm install`" edits a file, like "replaced X
+	// with `y`" in English
+	foreignEdits = []string{"替换", "换", "改", "代替", "写"}
 	// Subjects other than the agent, in the languages above.
 	foreignOthers = []string{"ci ", "ci が", "你", "用户", "他", "她", "ユーザー", "あなた", "usuario", "utilisateur", "benutzer"}
 	// "je n'ai pas lancé", "no ejecuté", "non ho eseguito", "我没有运行了"
@@ -651,5 +725,165 @@ var (
 	// "を実行したら" and "を実行した後" are conditions and instructions ("if
 	// you run", "after running"), so only endings that close a report count.
 	foreignAfter = []string{"を実行したところ", "を実行しました", "を実行してみました", "を実行した結果", "を実行してみたところ",
-		"을 실행했습니다", "를 실행했습니다", "을 실행했더니", "를 실행했더니"}
+		"을 실행했습니다", "를 실행했습니다", "을 실행했더니", "를 실행했더니",
+		// a check done with the command, and the command named as one
+		"で確認しました", "で確認したところ", "で確認した結果", "で調べました", "で調べたところ", "を確認しました",
+		"을 실행한 결과", "를 실행한 결과", "명령을 실행한 결과", "명령을 실행했습니다", "명령어를 실행했습니다", "명령어를 실행한 결과"}
 )
+
+// isYear reports a year as word i ("in 2019"), not a file or version that
+// starts with one ("2019.log").
+func isYear(sh string, ws []word, i int) bool {
+	w := wordAt(sh, ws, i)
+	if len(w) != 4 || !(strings.HasPrefix(w, "19") || strings.HasPrefix(w, "20")) || !isNumber(w) {
+		return false
+	}
+	e := ws[i].e
+	return e == len(sh) || sh[e] != '.' && sh[e] != '/'
+}
+
+// inQuote reports whether shape index p lies inside double quotes opened
+// earlier in the sentence: a run told inside quotes is someone's words
+// ("The issue says: \"I ran `npm test` and all tests pass\"").
+func inQuote(sh string, p int) bool {
+	before := sh[:p]
+	if strings.Count(before, `"`)%2 == 1 {
+		return true
+	}
+	return strings.Count(before, "“") > strings.Count(before, "”") || strings.Count(before, "„") > strings.Count(before, "“")
+}
+
+// versionName reports a program followed only by versions ("go 1.22",
+// "python 3.12", "node 20"): a release in a support list, not a command.
+func versionName(span string) bool {
+	f := strings.Fields(span)
+	if len(f) < 2 {
+		return false
+	}
+	for _, a := range f[1:] {
+		a = strings.TrimPrefix(strings.ToLower(a), "v")
+		if a == "" || a[0] < '0' || a[0] > '9' || strings.Trim(a, "0123456789.x+") != "" {
+			return false
+		}
+	}
+	return true
+}
+
+// supportWords in a table's header or the line that introduces a list make
+// its check marks mean "works with", not "ran and passed".
+var supportWords = []string{"support", "compat", "works on", "works with", "works in", "available", "platform", "requirement", "version"}
+
+// supportList reports whether the sentence is a row or item of a table or
+// list whose header or introducing line is about support or compatibility
+// ("| Command | Works on Windows |", "Compatibility:").
+func (c *checker) supportList(s *sent) bool {
+	t := c.text
+	ls := strings.LastIndexByte(t[:s.start], '\n') + 1
+	for n := 0; ls > 0 && n < 64; n++ {
+		ps := strings.LastIndexByte(t[:ls-1], '\n') + 1
+		prev := strings.TrimSpace(t[ps : ls-1])
+		if prev == "" {
+			break
+		}
+		ls = ps
+		if !listOrRow(prev) {
+			break // the line that introduces the block
+		}
+	}
+	head := strings.ToLower(t[ls:lineEnd(t, ls)])
+	if strings.Contains(head, "`") && !strings.HasPrefix(strings.TrimSpace(head), "|") {
+		return false // a list item with a command, not a header
+	}
+	for _, w := range supportWords {
+		if strings.Contains(head, w) {
+			return true
+		}
+	}
+	return false
+}
+
+func listOrRow(l string) bool {
+	if l == "" {
+		return false
+	}
+	switch l[0] {
+	case '|', '-', '*', '+':
+		return true
+	}
+	if strings.HasPrefix(l, "•") {
+		return true
+	}
+	i := 0
+	for i < len(l) && l[i] >= '0' && l[i] <= '9' {
+		i++
+	}
+	return i > 0 && i < len(l) && (l[i] == '.' || l[i] == ')')
+}
+
+// reCountResult is a count of results after a command: "0 problems", "212
+// passed", "no errors".
+var reCountResult = regexp.MustCompile(`^(?:\d+|no)\s+(?:problems?|errors?|warnings?|issues?|failures?|failed|passed|passing|vulnerabilit(?:y|ies)|findings?)\b`)
+
+// reVersionOut is a version printed by a command: "v20.11.1", "10.2.4".
+var reVersionOut = regexp.MustCompile(`^v?\d+\.\d+(?:\.\d+)?\b`)
+
+var arrowWords = setOf(`ok passed failed clean green deployed applied done succeeded success pong healthy`)
+
+// arrowResult reads "`node -v` → v20.11.1", "`pytest` → 212 passed",
+// "`helm upgrade …` → deployed revision 14": an arrow after a command
+// presents what its run printed. An arrow to another code span ("`npm run
+// build` → `vite build`") maps names and is not read. A program named
+// alone counts only with a count of results, which a tool name never has.
+func arrowResult(sh string, m int, args bool) bool {
+	a := strings.TrimLeft(sh[m+1:], " ")
+	switch {
+	case strings.HasPrefix(a, "→"):
+		a = a[len("→"):]
+	case strings.HasPrefix(a, "->"), strings.HasPrefix(a, "=>"):
+		a = a[2:]
+	default:
+		return false
+	}
+	a = strings.TrimLeft(a, " ")
+	if reCountResult.MatchString(a) {
+		return true
+	}
+	if !args {
+		return false
+	}
+	if reVersionOut.MatchString(a) {
+		return true
+	}
+	w := a
+	if i := strings.IndexAny(w, " ,.;:)"); i >= 0 {
+		w = w[:i]
+	}
+	return arrowWords[w]
+}
+
+// successItem reports a result item whose result is a success: "- `npm
+// test` ✅", "`go vet ./...` — clean".
+func successItem(sh string, m int) bool {
+	a := strings.TrimLeft(sh[m+1:], " —–-:→")
+	for _, r := range [...]string{"✅", "✔", "✓", "passed", "ok", "clean", "green"} {
+		if strings.HasPrefix(a, r) {
+			return true
+		}
+	}
+	return false
+}
+
+// reSuccessState is a healthy state read off a command: "`systemctl status
+// nginx` says active (running)".
+var reSuccessState = regexp.MustCompile(`^\x01\s+(?:now\s+|still\s+)?(?:shows|reports|says)\s+(?:it(?:'s|\s+is)\s+)?(?:active|healthy|ready|ok|clean)\b`)
+
+func successState(at string) bool { return reSuccessState.MatchString(at) }
+
+func hasAnyOf(s string, subs []string) bool {
+	for _, x := range subs {
+		if strings.Contains(s, x) {
+			return true
+		}
+	}
+	return false
+}
