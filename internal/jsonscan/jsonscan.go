@@ -345,42 +345,7 @@ func String(raw []byte) (s string, ok bool) {
 		}
 		return owned(appendValid(make([]byte, 0, len(body)+8), body)), true
 	}
-	return owned(unescapeInto(make([]byte, 0, len(body)), body)), true
-}
-
-// unescapeInto is unescape, validating UTF-8 once for the whole string when it can:
-// output text has an escape (a newline) every line, and a validation per line cost
-// more than the copying.
-func unescapeInto(dst, b []byte) []byte {
-	if !utf8.Valid(b) {
-		return unescape(dst, b)
-	}
-	// The escapes are ASCII, so the runs between them are valid as well.
-	for len(b) > 0 {
-		k := bytes.IndexByte(b, '\\')
-		if k < 0 || len(b)-k < 2 || b[k+1] == 'u' {
-			return unescape(dst, b)
-		}
-		dst = append(dst, b[:k]...)
-		switch c := b[k+1]; c {
-		case '"', '\\', '/':
-			dst = append(dst, c)
-		case 'b':
-			dst = append(dst, '\b')
-		case 'f':
-			dst = append(dst, '\f')
-		case 'n':
-			dst = append(dst, '\n')
-		case 'r':
-			dst = append(dst, '\r')
-		case 't':
-			dst = append(dst, '\t')
-		default:
-			dst = append(dst, "\uFFFD"...)
-		}
-		b = b[k+2:]
-	}
-	return dst
+	return owned(unescape(make([]byte, 0, len(body)), body)), true
 }
 
 // owned turns a buffer that nothing else references into a string without copying
@@ -393,16 +358,27 @@ func AppendString(dst, raw []byte) ([]byte, bool) {
 	if !IsString(raw) || raw[len(raw)-1] != '"' {
 		return dst, false
 	}
-	return unescapeInto(dst, raw[1:len(raw)-1]), true
+	return unescape(dst, raw[1:len(raw)-1]), true
 }
 
 func unescape(dst, b []byte) []byte {
+	// UTF-8 is validated once for the whole string when it is valid: output text
+	// has an escape (a newline) on every line, and a validation per run cost more
+	// than the copying. The escapes are ASCII, so every run between them is valid
+	// too; only an invalid string is validated run by run, to replace its bad bytes.
+	valid := utf8.Valid(b)
+	run := func(dst, r []byte) []byte {
+		if valid {
+			return append(dst, r...)
+		}
+		return appendValid(dst, r)
+	}
 	for len(b) > 0 {
 		k := bytes.IndexByte(b, '\\')
 		if k < 0 {
-			return appendValid(dst, b)
+			return run(dst, b)
 		}
-		dst = appendValid(dst, b[:k])
+		dst = run(dst, b[:k])
 		b = b[k:]
 		if len(b) < 2 {
 			return append(dst, "\uFFFD"...)
