@@ -28,6 +28,38 @@ func ckRun(t *testing.T, env map[string]string, args ...string) (stdout, stderr 
 	return out.String(), errOut.String(), code
 }
 
+// freeAddr is a loopback address nothing listens on: a port the kernel just handed
+// out and that was closed again.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// startRun runs `clawtrail run` in-process with args, serving HTTP on a free
+// loopback address, until the test ends, and returns the address. The daemon must
+// stop cleanly when the test is over.
+func startRun(t *testing.T, args ...string) string {
+	t.Helper()
+	addr := freeAddr(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, append([]string{"run", "--listen", addr}, args...), func(string) string { return "" }, strings.NewReader(""), &bytes.Buffer{}, &bytes.Buffer{})
+	}()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("run: %v", err)
+		}
+	})
+	return addr
+}
+
 func TestCheckIsolationSelfJSON(t *testing.T) {
 	out, errOut, code := ckRun(t, nil, "check", "isolation", "--json")
 	var rep isolation.Report
@@ -178,12 +210,7 @@ func TestHealth(t *testing.T) {
 	if d := time.Since(start); d > 3*time.Second {
 		t.Errorf("--timeout 200ms took %v", d)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	closed := "http://" + ln.Addr().String() + "/healthz"
-	ln.Close()
+	closed := "http://" + freeAddr(t) + "/healthz"
 	if _, _, code := ckRun(t, env, "health", "--url", closed); code != 1 {
 		t.Errorf("nothing listening: exit %d, want 1", code)
 	}
@@ -197,24 +224,8 @@ func TestHealthAgainstDaemon(t *testing.T) {
 	if err := os.MkdirAll(sessions, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, []string{"run", "--source", filepath.Join(dir, "state"), "--ledger", filepath.Join(dir, "governance.jsonl"),
-			"--listen", addr, "--token", "tok", "--log-level", "error"}, func(string) string { return "" }, strings.NewReader(""), &bytes.Buffer{}, &bytes.Buffer{})
-	}()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("run: %v", err)
-		}
-	}()
+	addr := startRun(t, "--source", filepath.Join(dir, "state"), "--ledger", filepath.Join(dir, "governance.jsonl"),
+		"--token", "tok", "--log-level", "error")
 	env := map[string]string{"CLAWTRAIL_TOKEN": "tok"}
 	deadline := time.Now().Add(10 * time.Second)
 	for {

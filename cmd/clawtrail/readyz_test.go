@@ -1,12 +1,10 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -75,24 +73,7 @@ func TestReadyzNamesAgentsWithNothingReadable(t *testing.T) {
 	mkdir(filepath.Dir(broken))
 	write(broken, strings.Repeat("not a database ", 300))
 
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, []string{"run", "--source", state, "--ledger", filepath.Join(dir, "governance.jsonl"),
-			"--listen", addr, "--sweep", "100ms", "--log-level", "error"}, func(string) string { return "" }, strings.NewReader(""), &bytes.Buffer{}, &bytes.Buffer{})
-	}()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("run: %v", err)
-		}
-	}()
+	addr := startRun(t, "--source", state, "--ledger", filepath.Join(dir, "governance.jsonl"), "--sweep", "100ms", "--log-level", "error")
 	get := func() (int, readyzBody) {
 		t.Helper()
 		resp, err := http.Get("http://" + addr + "/readyz")
