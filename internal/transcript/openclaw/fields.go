@@ -1,6 +1,7 @@
 package openclaw
 
 import (
+	"bytes"
 	"encoding/json"
 
 	"github.com/clawtrail/clawtrail/internal/jsonscan"
@@ -134,6 +135,9 @@ func parseMessagePrefix(rest []byte) (*message, int, error) {
 		return nil, n, err
 	}
 	m := &message{}
+	// text is the raw JSON string of a tool result's only text block, which
+	// details.aggregated usually repeats byte for byte.
+	var text []byte
 	n, err := jsonscan.ObjectPrefix(rest, func(k, rest []byte) (int, error) {
 		switch string(k) {
 		case "role":
@@ -143,7 +147,7 @@ func parseMessagePrefix(rest []byte) (*message, int, error) {
 			var err error
 			switch {
 			case m.Role == "toolResult" && len(rest) > 0 && rest[0] == '[':
-				m.text, n, err = contentTextPrefix(rest)
+				m.text, text, n, err = contentTextPrefix(rest)
 				m.textOK = err == nil
 			case m.Role == "assistant" && len(rest) > 0 && rest[0] == '[':
 				m.blocks, n, err = blocksPrefix(rest)
@@ -163,7 +167,7 @@ func parseMessagePrefix(rest []byte) (*message, int, error) {
 			if m.Role == "toolResult" && len(rest) > 0 && rest[0] == '{' {
 				// In place: details repeat the whole output (aggregated), and reading
 				// them again afterwards skipped it a second time.
-				d, n, err := detailsPrefix(rest)
+				d, n, err := detailsPrefix(rest, text)
 				if err == nil {
 					m.Details = json.RawMessage(rest[:n])
 					m.details, m.detailsOK = d, true
@@ -204,10 +208,12 @@ func parseMessagePrefix(rest []byte) (*message, int, error) {
 	return m, n, err
 }
 
-// contentTextPrefix is contentText for an array at the start of rest, in place.
-func contentTextPrefix(rest []byte) (string, int, error) {
+// contentTextPrefix is contentText for an array at the start of rest, in place. When
+// the array holds exactly one text block, raw is that block's text as written (a JSON
+// string, quotes included).
+func contentTextPrefix(rest []byte) (text string, raw []byte, n int, err error) {
 	var texts [][]byte
-	n, err := jsonscan.ArrayPrefix(rest, func(rest []byte) (int, error) {
+	n, err = jsonscan.ArrayPrefix(rest, func(rest []byte) (int, error) {
 		if len(rest) == 0 || rest[0] != '{' {
 			return jsonscan.Skip(rest)
 		}
@@ -230,9 +236,12 @@ func contentTextPrefix(rest []byte) (string, int, error) {
 		return n, err
 	})
 	if err != nil {
-		return "", n, err
+		return "", nil, n, err
 	}
-	return joinTexts(texts), n, nil
+	if len(texts) == 1 {
+		raw = texts[0]
+	}
+	return joinTexts(texts), raw, n, nil
 }
 
 func joinTexts(texts [][]byte) string {
@@ -344,10 +353,16 @@ func parseDetails(raw []byte) (details, error) {
 
 // detailsPrefix is parseDetails for the object at the start of rest, in place. It
 // accepts what jsonscan.Skip accepts there, with the same length, and then gives
-// what parseDetails gives for those bytes.
-func detailsPrefix(rest []byte) (details, int, error) {
+// what parseDetails gives for those bytes. text, if not nil, is a JSON string read
+// before (the content's text): an aggregated member that starts with the same bytes
+// is that same string, and comparing is much cheaper than looking for its end again
+// through every escaped quote of a command's output.
+func detailsPrefix(rest, text []byte) (details, int, error) {
 	var d details
 	n, err := jsonscan.ObjectPrefix(rest, func(k, rest []byte) (int, error) {
+		if text != nil && string(k) == "aggregated" && bytes.HasPrefix(rest, text) {
+			return len(text), nil
+		}
 		n, err := jsonscan.SkipMember(rest)
 		if err == nil {
 			d.member(k, rest[:n])
