@@ -140,3 +140,39 @@ func FuzzVocabulary(f *testing.F) {
 		}
 	})
 }
+
+// TestAggregatedRepeatingTheText: details.aggregated is usually the content's text
+// again and is then compared rather than scanned; whatever it holds, the line is
+// accepted exactly when it is valid JSON and the details keep all their bytes.
+func TestAggregatedRepeatingTheText(t *testing.T) {
+	const head = `{"type":"message","message":{"role":"toolResult","toolCallId":"c1","toolName":"exec","content":[{"type":"text","text":"a \"b\" \\"}],"details":{"status":"completed","aggregated":`
+	for _, agg := range []string{
+		`"a \"b\" \\"`,                // the same string
+		`"a \"b\" \\" , "exitCode":3`, // the same, then more members
+		`"a \"b\" \\\" more"`,         // longer: the text's closing quote is escaped here
+		`"a \"b\""`,                   // shorter
+		`"a \"b\" \\"x`,               // the same bytes, then garbage
+		`"a \"b\" \\`,                 // cut inside
+		`12`,
+	} {
+		raw := []byte(head + agg + `}}}`)
+		l, err := parseLine(raw)
+		if valid := json.Valid(raw); (err == nil) != valid {
+			t.Errorf("aggregated %s: parseLine error %v, but json.Valid = %v", agg, err, valid)
+			continue
+		}
+		if err != nil {
+			continue
+		}
+		var want line
+		if err := json.Unmarshal(raw, &want); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(l.Message.Details, want.Message.Details) || !l.Message.detailsOK {
+			t.Errorf("aggregated %s: details %s, want %s", agg, l.Message.Details, want.Message.Details)
+		}
+		if wantCode := strings.Contains(agg, `"exitCode":3`); wantCode != (l.Message.details.ExitCode != nil) {
+			t.Errorf("aggregated %s: exit code %v", agg, l.Message.details.ExitCode)
+		}
+	}
+}
