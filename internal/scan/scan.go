@@ -162,12 +162,14 @@ func Run(ctx context.Context, opt Options) (*Summary, error) {
 	)
 	outs := make([]chan groupOut, len(groups))
 	for i := range outs {
-		outs[i] = make(chan groupOut, 8)
+		outs[i] = make(chan groupOut, batchesAhead)
 	}
 	jobs := make(chan int)
 	// Encoded batches go back to the readers once written: a batch's buffer holds
 	// a few hundred records, and a buffer per record cost more than encoding them.
-	buffers := &sync.Pool{New: func() any { return new([]byte) }}
+	// A free list rather than a sync.Pool, which the collector empties every few
+	// cycles, and the scan allocates fast enough to run one every few batches.
+	buffers := make(freeList, opt.Workers*(batchesAhead+2))
 	for range opt.Workers {
 		wg.Add(1)
 		go func() {
@@ -218,7 +220,7 @@ func Run(ctx context.Context, opt Options) (*Summary, error) {
 				}
 			}
 			if out.buf != nil {
-				buffers.Put(out.buf)
+				buffers.put(out.buf)
 			}
 			sum.Lines += out.lines
 			sum.OtherCalls += out.otherCalls
@@ -331,9 +333,32 @@ type groupOut struct {
 
 const batchBodies = 256
 
+// batchesAhead is how many encoded batches a group may have waiting for the writer.
+const batchesAhead = 8
+
+// freeList keeps the encode buffers of written batches for reuse; it holds no more
+// than its capacity, which is about as many as can be in flight at once.
+type freeList chan *[]byte
+
+func (f freeList) get() *[]byte {
+	select {
+	case b := <-f:
+		return b
+	default:
+		return new([]byte)
+	}
+}
+
+func (f freeList) put(b *[]byte) {
+	select {
+	case f <- b:
+	default:
+	}
+}
+
 // readGroup reads the files of one transcript group (archives, then the live file)
 // and sends their records in order. It always closes out.
-func readGroup(ctx context.Context, g group, opt Options, out chan<- groupOut, buffers *sync.Pool, bytesDone, filesDone *atomic.Int64) {
+func readGroup(ctx context.Context, g group, opt Options, out chan<- groupOut, buffers freeList, bytesDone, filesDone *atomic.Int64) {
 	defer close(out)
 	sessions := map[string]*correlate.Session{}
 	var order []*correlate.Session
@@ -353,7 +378,7 @@ func readGroup(ctx context.Context, g group, opt Options, out chan<- groupOut, b
 			return true
 		}
 		if len(pending) > 0 {
-			cur.buf = buffers.Get().(*[]byte)
+			cur.buf = buffers.get()
 			need := 0
 			for _, b := range pending {
 				need += ledger.SizeHint(b)

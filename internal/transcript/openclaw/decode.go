@@ -87,7 +87,8 @@ func Decode(evs []event.Event, raw []byte, pos event.Position) ([]event.Event, e
 	if len(raw) == 0 || raw[0] != '{' {
 		return evs, ErrNotJSON
 	}
-	l, err := parseLine(raw)
+	var m message
+	l, hasMessage, err := parseLineInto(raw, &m)
 	if err != nil {
 		return evs, fmt.Errorf("%w: %v", ErrNotJSON, err)
 	}
@@ -107,10 +108,10 @@ func Decode(evs []event.Event, raw []byte, pos event.Position) ([]event.Event, e
 		ev.Cwd = l.Cwd
 		return append(evs, ev), softErr
 	case "message":
-		if l.Message == nil {
+		if !hasMessage {
 			return evs, softErr
 		}
-		evs, err := decodeMessage(evs, base, l.Message)
+		evs, err := decodeMessage(evs, base, &m)
 		return evs, errors.Join(softErr, err)
 	case "custom":
 		if l.CustomType == "openclaw:prompt-error" {

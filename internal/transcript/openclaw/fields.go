@@ -91,7 +91,19 @@ func skipStr(dst *string, rest []byte) (int, error) {
 }
 
 func parseLine(raw []byte) (line, error) {
-	var l line
+	m := new(message)
+	l, ok, err := parseLineInto(raw, m)
+	if ok {
+		l.Message = m
+	}
+	return l, err
+}
+
+// parseLineInto is parseLine with the line's message read into m, and ok saying
+// whether there was one; l.Message stays nil. Decode keeps m on its stack (a
+// pointer to it in l would let it escape with l): a message allocated per line was
+// most of the decoder's allocation after the outputs themselves.
+func parseLineInto(raw []byte, m *message) (l line, ok bool, err error) {
 	end, err := jsonscan.ObjectPrefix(raw, func(k, rest []byte) (int, error) {
 		switch string(k) {
 		case "type":
@@ -104,8 +116,8 @@ func parseLine(raw []byte) (line, error) {
 			return skipStr(&l.Cwd, rest)
 		case "message":
 			// Parsed in place: the message holds almost all of a line's bytes.
-			m, n, err := parseMessagePrefix(rest)
-			l.Message = m
+			found, n, err := parseMessagePrefix(rest, m)
+			ok = found
 			return n, err
 		case "customType":
 			return skipStr(&l.CustomType, rest)
@@ -123,18 +135,20 @@ func parseLine(raw []byte) (line, error) {
 	if err == nil {
 		err = jsonscan.Trailing(raw, end)
 	}
-	return l, err
+	return l, ok, err
 }
 
-// parseMessagePrefix parses the message object at the start of rest. Content and
-// details are decoded in the same pass when the role is already known (OpenClaw
-// writes role first); otherwise they are kept raw and decoded on demand.
-func parseMessagePrefix(rest []byte) (*message, int, error) {
+// parseMessagePrefix parses the message object at the start of rest into m, which
+// it resets first, and reports whether there was one (null or another type is
+// skipped). Content and details are decoded in the same pass when the role is
+// already known (OpenClaw writes role first); otherwise they are kept raw and
+// decoded on demand.
+func parseMessagePrefix(rest []byte, m *message) (bool, int, error) {
 	if len(rest) == 0 || rest[0] != '{' {
 		n, err := jsonscan.Skip(rest)
-		return nil, n, err
+		return false, n, err
 	}
-	m := &message{}
+	*m = message{}
 	// text is the raw JSON string of a tool result's only text block, which
 	// details.aggregated usually repeats byte for byte.
 	var text []byte
@@ -205,7 +219,7 @@ func parseMessagePrefix(rest []byte) (*message, int, error) {
 		}
 		return jsonscan.Skip(rest)
 	})
-	return m, n, err
+	return true, n, err
 }
 
 // contentTextPrefix is contentText for an array at the start of rest, in place. When
