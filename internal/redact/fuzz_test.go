@@ -155,3 +155,16 @@ func TestPlantedSecretsNeverSurvive(t *testing.T) {
 		}
 	}
 }
+
+// FuzzPrivateKeyWords: the search by the rarest byte finds exactly what
+// strings.Contains finds.
+func FuzzPrivateKeyWords(f *testing.F) {
+	for _, s := range []string{"PRIVATE KEY", "xPRIVATE KEY", "PRIVATE KE", "VVVPRIVATE KEY", "PRIVATEVKEY", "V", "", "-----BEGIN RSA PRIVATE KEY-----"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := hasPrivateKeyWords(s), strings.Contains(s, "PRIVATE KEY"); got != want {
+			t.Fatalf("hasPrivateKeyWords(%q) = %v, strings.Contains says %v", s, got, want)
+		}
+	})
+}

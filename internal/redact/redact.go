@@ -161,7 +161,7 @@ func merge(regs []region) []region {
 // after the header is key material until proven otherwise.
 func (sc *scan) privateKeys() {
 	s := sc.s
-	if !strings.Contains(s, "PRIVATE KEY") {
+	if !hasPrivateKeyWords(s) {
 		return
 	}
 	const begin, end, dashes = "-----BEGIN ", "-----END ", "-----"
@@ -197,6 +197,24 @@ func (sc *scan) privateKeys() {
 		sc.add(start, stop, kindPrivateKey)
 		off = stop
 	}
+}
+
+// hasPrivateKeyWords is strings.Contains(s, "PRIVATE KEY") by way of its rarest
+// byte, 'V': a search for the whole word restarts at every 'P' of ordinary output.
+func hasPrivateKeyWords(s string) bool {
+	const words = "PRIVATE KEY"
+	const at = 3 // words[at] == 'V'
+	for off := at; off < len(s); {
+		i := strings.IndexByte(s[off:], 'V')
+		if i < 0 {
+			return false
+		}
+		if strings.HasPrefix(s[off+i-at:], words) {
+			return true
+		}
+		off += i + 1
+	}
+	return false
 }
 
 func isPEMLabelByte(c byte) bool {
@@ -275,49 +293,91 @@ func classifySK(m string) (kind, bool) {
 	return kindOpenAI, true
 }
 
-func (sc *scan) prefixedTokens() {
+// tokenAnchors lists each distinct anchor byte with the rules that use it, so that
+// rules sharing an anchor ('_' and 'k' each serve two) share one search for it.
+var tokenAnchors = func() (groups []anchorGroup) {
 	for i := range tokenRules {
-		sc.tokens(&tokenRules[i])
+		r := &tokenRules[i]
+		k := slices.IndexFunc(groups, func(g anchorGroup) bool { return g.anchor == r.anchor })
+		if k < 0 {
+			groups = append(groups, anchorGroup{anchor: r.anchor})
+			k = len(groups) - 1
+		}
+		groups[k].rules = append(groups[k].rules, r)
+		if len(groups[k].rules) > maxRulesPerAnchor {
+			panic("redact: more token rules share an anchor than tokens can track")
+		}
+	}
+	return groups
+}()
+
+const maxRulesPerAnchor = 4
+
+type anchorGroup struct {
+	anchor byte
+	rules  []*tokenRule
+}
+
+func (sc *scan) prefixedTokens() {
+	for i := range tokenAnchors {
+		sc.tokens(&tokenAnchors[i])
 	}
 }
 
-func (sc *scan) tokens(r *tokenRule) {
+// tokens visits each occurrence of g's anchor once and offers it to every rule of
+// the group that has not moved past it; each rule keeps its own resume position, so
+// the rules see exactly the occurrences they would see searching on their own.
+func (sc *scan) tokens(g *anchorGroup) {
 	s := sc.s
+	var resume [maxRulesPerAnchor]int
 	for off := 0; off < len(s); {
-		j := strings.IndexByte(s[off:], r.anchor)
+		j := strings.IndexByte(s[off:], g.anchor)
 		if j < 0 {
 			return
 		}
-		start := off + j - r.at
-		off += j + 1
-		if start < 0 || !r.prefix(s[start:]) || !r.inWord && start > 0 && isWordByte(s[start-1]) {
-			continue
-		}
-		next := min(len(s), start+r.skip)
-		for next < len(s) && r.body(s[next]) {
-			next++
-		}
-		off = max(off, next)
-		end := next
-		if r.extend != nil {
-			end = r.extend(s, end)
-		}
-		// One byte past the candidate lets a trailing \b see what follows.
-		m := r.re.FindStringSubmatchIndex(s[start:min(len(s), end+1)])
-		if m == nil {
-			continue
-		}
-		off = max(off, start+m[1])
-		k, ok := r.classify(s[start : start+m[1]])
-		if !ok {
-			continue
-		}
-		if len(m) > 2 {
-			sc.add(start+m[2], start+m[3], k)
-		} else {
-			sc.add(start, start+m[1], k)
+		i := off + j
+		off = i + 1
+		for k, r := range g.rules {
+			if i >= resume[k] {
+				resume[k] = sc.token(r, s, i)
+			}
 		}
 	}
+}
+
+// token checks the occurrence of r's anchor at i and returns where r's search
+// resumes.
+func (sc *scan) token(r *tokenRule, s string, i int) int {
+	start := i - r.at
+	off := i + 1
+	if start < 0 || !r.prefix(s[start:]) || !r.inWord && start > 0 && isWordByte(s[start-1]) {
+		return off
+	}
+	next := min(len(s), start+r.skip)
+	for next < len(s) && r.body(s[next]) {
+		next++
+	}
+	off = max(off, next)
+	end := next
+	if r.extend != nil {
+		end = r.extend(s, end)
+	}
+	// One byte past the candidate lets a trailing \b see what follows.
+	m := r.re.FindStringSubmatchIndex(s[start:min(len(s), end+1)])
+	if m == nil {
+		return off
+	}
+	off = max(off, start+m[1])
+	k, ok := r.classify(s[start : start+m[1]])
+	if !ok {
+		return off
+	}
+	if len(m) > 2 {
+		sc.add(start+m[2], start+m[3], k)
+	} else {
+		sc.add(start, start+m[1], k)
+	}
+	return off
 }
 
 // jwtTail extends a JWT's first segment, ending at i, by the payload and signature
@@ -383,29 +443,36 @@ func looksRandom(body string) bool {
 // user and host stay because they say what was being accessed, which is the point of
 // an audit record. The password runs to the last '@' of the authority so that an
 // unescaped '@' inside it does not leak the rest.
+//
+// The search is for '@', which ordinary output rarely holds, rather than for "://",
+// whose ':' it holds on every other line: an authority is the run of bytes holding
+// the '@' up to a '/' or white space, and it counts when "://" comes just before it.
 func (sc *scan) urlCredentials() {
 	s := sc.s
-	for off := 0; ; {
-		i := strings.Index(s[off:], "://")
+	for off := 0; off < len(s); {
+		i := strings.IndexByte(s[off:], '@')
 		if i < 0 {
 			return
 		}
-		a := off + i + 3
-		off = a
-		e := a
+		a := off + i
+		for a > 0 && s[a-1] != '/' && !isSpaceByte(s[a-1]) {
+			a--
+		}
+		e := off + i + 1
 		for e < len(s) && s[e] != '/' && !isSpaceByte(s[e]) {
 			e++
 		}
-		at := strings.LastIndexByte(s[a:e], '@')
-		if at < 0 {
+		// Every '@' of this authority gives the same answer.
+		off = e
+		if !strings.HasSuffix(s[:a], "://") {
 			continue
 		}
+		at := strings.LastIndexByte(s[a:e], '@')
 		colon := userEnd(s[a : a+at])
 		if colon < 0 {
 			continue
 		}
 		sc.add(a+colon+1, a+at, kindURLCredentials)
-		off = e
 	}
 }
 

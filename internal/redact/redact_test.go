@@ -130,6 +130,9 @@ func positiveCases() []tcase {
 		{"redis empty user", "redis://:hunter2@cache:6379/0", "redis://:" + m("url_credentials") + "@cache:6379/0", 1},
 		{"mongodb srv", "mongodb+srv://admin:p4ss@cluster0.example.net/db?retryWrites=true", "mongodb+srv://admin:" + m("url_credentials") + "@cluster0.example.net/db?retryWrites=true", 1},
 		{"at sign in password", "mysql://root:p@ss@db/x", "mysql://root:" + m("url_credentials") + "@db/x", 1},
+		{"url at the start", "u://a:b@h", "u://a:" + m("url_credentials") + "@h", 1},
+		{"authority right after another", "http://u:p@h://v:w@k", "http://u:" + m("url_credentials") + "@h://v:" + m("url_credentials") + "@k", 2},
+		{"two urls on a line", "a https://x:y@h/p b\tredis://:z@c:1", "a https://x:" + m("url_credentials") + "@h/p b\tredis://:" + m("url_credentials") + "@c:1", 2},
 		{"quoted url", `git clone 'https://bob:` + opaqueSecret + `@git.example.com/r.git'`, `git clone 'https://bob:` + m("url_credentials") + `@git.example.com/r.git'`, 1},
 
 		// Named assignments
@@ -249,6 +252,8 @@ func TestStringLeavesAlone(t *testing.T) {
 		"ssh://git@github.com/org/repo.git",
 		"http://localhost:8080/health",
 		"http://localhost:8080 -d user@example.com",
+		"mail root:admin@example.com and user:x@host",
+		"scp x:y@host:/tmp/a .",
 		"mail dev@example.com",
 		"npm install lodash@4.17.21 react@18.2.0",
 		// Near misses of the token formats.
