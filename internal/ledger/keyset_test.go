@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"math/rand/v2"
+	"strings"
 	"testing"
 )
 
@@ -39,5 +40,25 @@ func TestKeySetMatchesMap(t *testing.T) {
 	}
 	if s.n*4 > len(s.keys)*3 {
 		t.Fatalf("%d keys in %d slots: over 3/4 full", s.n, len(s.keys))
+	}
+}
+
+// TestExecKeysAreTheIdentityHashes: snapshots hold these keys, so the shortcut must
+// give exactly what hashing each identity on its own gives.
+func TestExecKeysAreTheIdentityHashes(t *testing.T) {
+	x := NewIndex()
+	for _, c := range [][5]string{
+		{"openclaw", "main", "s1", "call_1", "e1"},
+		{"openclaw", "main", "s1", "call_1", "e2"},
+		{"", "", "", "", ""},
+		{"openclaw", "a", "s", strings.Repeat("id|", 40), strings.Repeat("x", 200)},
+	} {
+		k, sk := x.execKeys(c[0], c[1], c[2], c[3], c[4])
+		if want := x.hash(c[0], c[1], c[2], c[3]); k != want {
+			t.Errorf("%q: identity %x, want %x", c, k, want)
+		}
+		if want := x.hash(c[0], c[1], c[2], c[3], c[4]); sk != want {
+			t.Errorf("%q: step %x, want %x", c, sk, want)
+		}
 	}
 }
