@@ -79,14 +79,21 @@ func loadSigner(path string) (note.Signer, error) {
 	if path == "" {
 		return nil, nil
 	}
-	fi, err := os.Stat(path)
+	// The mode is checked on the file that is read (one open), not on whatever the
+	// path named a moment before.
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, withCode(exitUsage, fmt.Errorf("checkpoint key: %w", err))
+	}
+	defer f.Close()
+	fi, err := f.Stat()
 	if err != nil {
 		return nil, withCode(exitUsage, fmt.Errorf("checkpoint key: %w", err))
 	}
 	if fi.Mode().Perm()&0o077 != 0 {
 		return nil, withCode(exitUsage, fmt.Errorf("checkpoint key %s is readable by others (mode %v); chmod 600 it", path, fi.Mode().Perm()))
 	}
-	data, err := os.ReadFile(path)
+	data, err := io.ReadAll(io.LimitReader(f, 1<<16))
 	if err != nil {
 		return nil, withCode(exitUsage, fmt.Errorf("checkpoint key: %w", err))
 	}
