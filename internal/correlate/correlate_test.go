@@ -35,3 +35,20 @@ func TestSyntheticResultThenRealOne(t *testing.T) {
 		t.Fatalf("orphans = %d", s.Counts.Orphans)
 	}
 }
+
+// FuzzTS: the hand-written timestamp is exactly what time.Format writes.
+func FuzzTS(f *testing.F) {
+	for _, v := range []int64{0, 1, 1770349446955000000, 1770349446000000000, 1770349446100000000, -62135596800000000, 253402300799999999} {
+		f.Add(v/1e9, v%1e9)
+	}
+	f.Fuzz(func(t *testing.T, sec, nsec int64) {
+		tm := time.Unix(sec, nsec)
+		want := ""
+		if !tm.IsZero() {
+			want = tm.UTC().Format(time.RFC3339Nano)
+		}
+		if got := ts(tm); got != want {
+			t.Fatalf("ts(%v) = %q, want %q", tm, got, want)
+		}
+	})
+}

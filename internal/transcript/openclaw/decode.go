@@ -50,7 +50,9 @@ type message struct {
 	ErrorMessage string          `json:"errorMessage"`
 	Provider     string          `json:"provider"`
 	Model        string          `json:"model"`
-	Timestamp    json.Number     `json:"timestamp"`
+	Timestamp    json.Number     `json:"timestamp"` // set only when ms is not
+	ms           int64
+	msOK         bool
 
 	// Decoded in the same pass as the line when the role came first.
 	text     string
@@ -141,7 +143,7 @@ func Decode(evs []event.Event, raw []byte, pos event.Position) ([]event.Event, e
 }
 
 func decodeMessage(evs []event.Event, base event.Event, m *message) ([]event.Event, error) {
-	if ms, err := m.Timestamp.Int64(); err == nil && ms > 0 {
+	if ms, ok := m.millis(); ok && ms > 0 {
 		// message.timestamp is when the message was created; prefer it for results,
 		// whose entry timestamp is the (later) write time.
 		if base.Time.IsZero() {

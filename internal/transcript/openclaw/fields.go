@@ -81,6 +81,31 @@ func num(v []byte) *float64 {
 	return nil
 }
 
+// plainMillis reads a timestamp written as OpenClaw writes it, a plain integer of
+// milliseconds, without the float parse that validating any JSON number takes.
+func plainMillis(v []byte) (int64, bool) {
+	if len(v) == 0 || len(v) > 18 || len(v) > 1 && v[0] == '0' {
+		return 0, false
+	}
+	var n int64
+	for _, c := range v {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	return n, true
+}
+
+// millis is message.timestamp in Unix milliseconds, when it is an integer.
+func (m *message) millis() (int64, bool) {
+	if m.msOK {
+		return m.ms, true
+	}
+	ms, err := m.Timestamp.Int64()
+	return ms, err == nil
+}
+
 // skipStr reads a string member in place.
 func skipStr(dst *string, rest []byte) (int, error) {
 	n, err := jsonscan.Skip(rest)
@@ -211,8 +236,10 @@ func parseMessagePrefix(rest []byte, m *message) (bool, int, error) {
 		case "timestamp":
 			n, err := jsonscan.Skip(rest)
 			if err == nil {
-				if _, ok := jsonscan.Float(rest[:n]); ok {
-					m.Timestamp = json.Number(rest[:n])
+				if m.ms, m.msOK = plainMillis(rest[:n]); !m.msOK {
+					if _, ok := jsonscan.Float(rest[:n]); ok {
+						m.Timestamp = json.Number(rest[:n])
+					}
 				}
 			}
 			return n, err

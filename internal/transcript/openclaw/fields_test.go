@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -118,6 +119,10 @@ func normalize(l *line) {
 	if l.Message != nil {
 		l.Message.text, l.Message.textOK, l.Message.blocks, l.Message.blocksOK = "", false, nil, false
 		l.Message.details, l.Message.detailsOK = details{}, false
+		if l.Message.msOK {
+			l.Message.Timestamp = json.Number(strconv.FormatInt(l.Message.ms, 10))
+			l.Message.ms, l.Message.msOK = 0, false
+		}
 		l.Message.Content = compact(l.Message.Content)
 		l.Message.Details = compact(l.Message.Details)
 	}

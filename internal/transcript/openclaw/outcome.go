@@ -34,7 +34,7 @@ type details struct {
 
 func decodeResult(m *message) (*event.Result, error) {
 	r := &event.Result{CallID: m.ToolCallID, ToolName: m.ToolName}
-	if ms, err := m.Timestamp.Int64(); err == nil && ms > 0 {
+	if ms, ok := m.millis(); ok && ms > 0 {
 		r.Ended = time.UnixMilli(ms).UTC()
 	}
 	if !isShellName(m.ToolName) && m.ToolName != "process" {
