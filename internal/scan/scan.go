@@ -334,7 +334,7 @@ type groupOut struct {
 const batchBodies = 256
 
 // batchesAhead is how many encoded batches a group may have waiting for the writer.
-const batchesAhead = 8
+const batchesAhead = 4
 
 // freeList keeps the encode buffers of written batches for reuse; it holds no more
 // than its capacity, which is about as many as can be in flight at once.
