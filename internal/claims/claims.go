@@ -59,10 +59,10 @@ const (
 // Detector holds what one session really executed so far. Not safe for concurrent use.
 type Detector struct {
 	execs []execRec
-	// known holds the analysis of each command run so far (outcome left empty),
-	// so that a command run again, as most are, shares it instead of being
-	// analysed and stored anew: a daemon keeps thousands of sessions' histories.
-	known map[string]execRec
+	// known holds each command run so far, so that a command run again, as
+	// most are, shares its record instead of being stored anew: a daemon keeps
+	// thousands of sessions' histories.
+	known map[string]*execCmd
 	out   outputIndex
 	// What a success claim could contradict: a command whose latest run
 	// failed, a kind of work whose latest run failed, or a failed latest
@@ -74,10 +74,39 @@ type Detector struct {
 }
 
 type execRec struct {
-	info    cmdInfo
-	outcome string
-	cats    category
-	plain   bool // plainCandidate(info.canon), worked out once rather than per clause
+	*execCmd // shared by every run of the same command
+	outcome  string
+}
+
+// execCmd is one distinct executed command. Its kinds of work are known at
+// once (failedCats needs them on every exec); the segments, the expensive part
+// of the analysis, wait for a Check that compares a claim with it. Most
+// sessions' execs are never compared with anything: working them out on every
+// new command was half of Executed's time.
+type execCmd struct {
+	info  cmdInfo // canon always; segs once split
+	split bool    // info.segs is worked out
+	cats  category
+	plain bool // plainCandidate(info.canon), worked out once rather than per clause
+}
+
+func newExecCmd(canon string) *execCmd {
+	x := &execCmd{info: cmdInfo{canon: canon}, plain: plainCandidate(canon)}
+	x.cats = needleCategories(canon) | runnerPath(canon)
+	if mayNameRunner(canon) {
+		x.cats |= segRunners(x.prepared().segs)
+	}
+	return x
+}
+
+// prepared returns the command prepared for matching, splitting it first if no
+// Check has needed it yet.
+func (x *execCmd) prepared() *cmdInfo {
+	if !x.split {
+		x.split = true
+		x.info.segs = commandSegments(x.info.canon, 0)
+	}
+	return &x.info
 }
 
 // New returns a Detector for one session.
@@ -90,36 +119,33 @@ func (d *Detector) Executed(command, outcome, output string) {
 	if canon == "" {
 		return
 	}
-	rec, ok := d.known[canon]
-	if !ok {
-		info := cmdInfo{canon: canon, segs: commandSegments(canon, 0)}
-		rec = execRec{info: info, cats: commandCategories(&info), plain: plainCandidate(canon)}
+	x := d.known[canon]
+	if x == nil {
+		x = newExecCmd(canon)
 		if d.known == nil || len(d.known) >= maxExecs {
-			d.known = make(map[string]execRec) // bounded like the history itself
+			d.known = make(map[string]*execCmd) // bounded like the history itself
 		}
-		d.known[canon] = rec
+		d.known[canon] = x
 	}
-	info, cats := rec.info, rec.cats
-	rec.outcome = outcome
 	if len(d.execs) == maxExecs {
 		// The oldest quarter goes at once: shifting the history by one for every exec
 		// of a long session moved all of it each time.
 		d.execs = d.execs[:copy(d.execs, d.execs[maxExecs/4:])]
 	}
-	d.execs = append(d.execs, rec)
+	d.execs = append(d.execs, execRec{execCmd: x, outcome: outcome})
 	failed := failedOutcome(outcome)
 	d.latestFailed = failed
 	if failed {
-		d.failedCats |= cats
+		d.failedCats |= x.cats
 		if d.failedCmds == nil {
 			d.failedCmds = make(map[string]bool)
 		}
 		if len(d.failedCmds) < maxExecs {
-			d.failedCmds[info.canon] = true
+			d.failedCmds[canon] = true
 		}
 	} else {
-		d.failedCats &^= cats
-		delete(d.failedCmds, info.canon)
+		d.failedCats &^= x.cats
+		delete(d.failedCmds, canon)
 	}
 	if output != "" {
 		d.out.add(output)
@@ -423,7 +449,7 @@ func (c *checker) lookup(cmd string) verdict {
 	sawNotRun := false
 	for i := len(c.d.execs) - 1; i >= 0; i-- {
 		e := &c.d.execs[i]
-		if info.matches(&e.info) {
+		if info.matches(e.prepared()) {
 			if !notRunOutcome(e.outcome) {
 				return backed
 			}
@@ -437,7 +463,7 @@ func (c *checker) lookup(cmd string) verdict {
 		all := make([]*cmdInfo, 0, len(calls)+len(c.d.execs))
 		all = append(all, calls...)
 		for i := range c.d.execs {
-			all = append(all, &c.d.execs[i].info)
+			all = append(all, c.d.execs[i].prepared())
 		}
 		if segsCovered(info.segs, all) {
 			return backed
@@ -455,7 +481,7 @@ func (c *checker) latestMatching(cmd string) *execRec {
 	c.lookups++
 	info := newCmdInfo(cmd)
 	for i := len(c.d.execs) - 1; i >= 0; i-- {
-		if info.matches(&c.d.execs[i].info) {
+		if info.matches(c.d.execs[i].prepared()) {
 			return &c.d.execs[i]
 		}
 	}

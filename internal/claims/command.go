@@ -580,7 +580,7 @@ func (c *checker) flagsUnseen(cmd string) bool {
 		note(e)
 	}
 	for i := range c.d.execs {
-		note(&c.d.execs[i].info)
+		note(c.d.execs[i].prepared())
 	}
 	if !any {
 		return false

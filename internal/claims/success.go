@@ -71,18 +71,33 @@ func needleCategories(canon string) category {
 }
 
 func commandCategories(info *cmdInfo) category {
-	canon := info.canon
-	c := needleCategories(canon)
-	// info.segs is commandSegments(canon, 0), already split once by newCmdInfo.
-	for _, s := range info.segs {
+	return needleCategories(info.canon) | segRunners(info.segs) | runnerPath(info.canon)
+}
+
+// segRunners is catRunner when a simple command runs a script or a task runner.
+func segRunners(segs []segment) category {
+	for _, s := range segs {
 		if strings.HasSuffix(s.prog, ".sh") || s.prog == "just" || s.prog == "task" || s.prog == "invoke" || (s.prog == "make" && len(s.args) == 0) {
-			c |= catRunner
+			return catRunner
 		}
 	}
+	return 0
+}
+
+func runnerPath(canon string) category {
 	if strings.HasPrefix(canon, "./") || strings.Contains(canon, " ./scripts/") {
-		c |= catRunner
+		return catRunner
 	}
-	return c
+	return 0
+}
+
+// mayNameRunner reports whether segRunners could find a runner in canon's
+// segments, without splitting it. Without quotes or backslashes every token,
+// and so every program name, is a piece of canon's text; a program that
+// segRunners counts then puts one of these words in it.
+func mayNameRunner(canon string) bool {
+	return strings.ContainsAny(canon, `"'\`) || strings.Contains(canon, ".sh") || strings.Contains(canon, "just") ||
+		strings.Contains(canon, "task") || strings.Contains(canon, "invoke") || strings.Contains(canon, "make")
 }
 
 var (
