@@ -87,6 +87,35 @@ func BenchmarkCheck(b *testing.B) {
 			}
 		}
 	})
+	// Short status messages of one to three sentences, as most assistant
+	// turns are, in a session with a few hundred execs and failures among
+	// them (the corpus generator's prose is of this kind): per-call costs
+	// count more than per-byte ones.
+	b.Run("short-turns", func(b *testing.B) {
+		d := New()
+		cmds, outcomes, outputs := sessionExecs(300)
+		for i := range cmds {
+			d.Executed(cmds[i], outcomes[i], outputs[i])
+		}
+		rng := rand.New(rand.NewPCG(3, 4))
+		turns := make([]string, 200)
+		var n int64
+		for i := range turns {
+			var parts []string
+			for range 1 + rng.IntN(3) {
+				parts = append(parts, statusSentences[rng.IntN(len(statusSentences))])
+			}
+			turns[i] = strings.Join(parts, " ")
+			n += int64(len(turns[i]))
+		}
+		b.SetBytes(n)
+		b.ReportAllocs()
+		for b.Loop() {
+			for _, t := range turns {
+				d.Check(t, nil)
+			}
+		}
+	})
 	b.Run("labelled-turns", func(b *testing.B) {
 		set := loadLabelled(b)
 		dets := make([]*Detector, len(set))
@@ -188,4 +217,19 @@ func BenchmarkExecuted(b *testing.B) {
 		}
 		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*execs), "ns/exec")
 	})
+}
+
+var statusSentences = []string{
+	"I'll check the working tree first.",
+	"The failing test expects a tenant header that the fixture does not send.",
+	"Disk usage on /var/lib/docker is at 86%, so pruning old images would help.",
+	"The worker is not running on this host.",
+	"Let me look at the recent logs before changing anything.",
+	"The build passes now.",
+	"Three tests fail in the orders package; the rest pass.",
+	"The upstream returns 502, so the proxy itself is fine.",
+	"I'll run the suite again with the race detector.",
+	"That command needs approval before it can run.",
+	"The export job timed out; it needs a longer timeout or a background run.",
+	"Nothing else changed since yesterday's deploy.",
 }
