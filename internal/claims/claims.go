@@ -71,6 +71,7 @@ type Detector struct {
 	failedCmds   map[string]bool // canonical command -> its latest run failed
 	failedCats   category        // kinds whose latest run failed
 	latestFailed bool
+	walk         uint64 // numbers the walks over execs that visit each command once (execCmd.walked)
 }
 
 type execRec struct {
@@ -84,10 +85,11 @@ type execRec struct {
 // sessions' execs are never compared with anything: working them out on every
 // new command was half of Executed's time.
 type execCmd struct {
-	info  cmdInfo // canon always; segs once split
-	split bool    // info.segs is worked out
-	cats  category
-	plain bool // plainCandidate(info.canon), worked out once rather than per clause
+	info   cmdInfo // canon always; segs once split
+	split  bool    // info.segs is worked out
+	cats   category
+	plain  bool   // plainCandidate(info.canon), worked out once rather than per clause
+	walked uint64 // the Detector's walk that last visited this command
 }
 
 func newExecCmd(canon string) *execCmd {
@@ -187,12 +189,19 @@ func notRunOutcome(o string) bool { return o == "denied" || o == "blocked" }
 // that call.
 func (d *Detector) Check(text string, callsInTurn []string) []Claim {
 	open := d.outstanding()
-	if !mayClaim(text, open) {
+	// After a failure the success words' positions are needed whenever the
+	// message is read, and finding them answers the gate's success-word test
+	// too: asking the gate first searched the text for them twice.
+	var successAt []int
+	if open {
+		successAt = successPositions(text)
+	}
+	if len(successAt) == 0 && !mayClaim(text, false) {
 		return nil
 	}
 	c := &checker{d: d, text: text, rawCalls: callsInTurn, budget: maxScanBudget, open: open}
 	if open {
-		c.successAt = successPositions(text)
+		c.successAt = successAt
 		c.successWords = len(c.successAt) > 0
 	}
 	c.run()
@@ -323,10 +332,15 @@ func successPositions(text string) []int {
 	out := triggerPositions(text, successStems)
 	n := len(out)
 	for _, stem := range mannerStems {
-		for _, i := range triggerPositions(text, []string{stem}) {
-			if mannerAt(text, i, stem) {
-				out = append(out, i)
+		for off := 0; ; {
+			i := strings.Index(text[off:], stem)
+			if i < 0 {
+				break
 			}
+			if mannerAt(text, off+i, stem) {
+				out = append(out, off+i)
+			}
+			off += i + len(stem)
 		}
 	}
 	if len(out) > n {

@@ -452,8 +452,16 @@ func (c *checker) earlierNamedRun(s *sent, from int, cat category) (string, *exe
 // backticks ("pnpm install finished without errors"): the text of a recent
 // multi-word execution occurring in the clause at word boundaries.
 func (c *checker) plainExecIn(cl string) string {
+	// Most of the recent runs repeat a few commands; each is looked for once,
+	// at its newest run, which is where the walk would have found it.
+	c.d.walk++
 	for i, n := len(c.d.execs)-1, 0; i >= 0 && n < 200; i, n = i-1, n+1 {
-		if e := &c.d.execs[i]; e.plain && containsAtBoundary(cl, e.info.canon) {
+		e := c.d.execs[i].execCmd
+		if e.walked == c.d.walk {
+			continue
+		}
+		e.walked = c.d.walk
+		if e.plain && containsAtBoundary(cl, e.info.canon) {
 			return e.info.canon
 		}
 	}
