@@ -22,6 +22,7 @@ package claims
 import (
 	"sort"
 	"strings"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -199,13 +200,44 @@ func (d *Detector) Check(text string, callsInTurn []string) []Claim {
 	if len(successAt) == 0 && !mayClaim(text, false) {
 		return nil
 	}
-	c := &checker{d: d, text: text, rawCalls: callsInTurn, budget: maxScanBudget, open: open}
+	c := newChecker()
+	c.d, c.text, c.rawCalls, c.budget, c.open = d, text, callsInTurn, maxScanBudget, open
 	if open {
 		c.successAt = successAt
 		c.successWords = len(c.successAt) > 0
 	}
 	c.run()
-	return c.claims
+	claims := c.claims
+	c.release()
+	return claims
+}
+
+// checkers keeps checkers between Checks for their buffers: a scan checks
+// millions of short messages, and allocating a checker and its buffers for
+// each was most of what a message without a claim cost after the gate.
+var checkers = sync.Pool{New: func() any { return new(checker) }}
+
+func newChecker() *checker { return checkers.Get().(*checker) }
+
+// release returns c to the pool, keeping only its buffers, and those only
+// when small: one huge message must not pin its buffers for good.
+func (c *checker) release() {
+	const keep = 4096
+	*c = checker{
+		shapeBuf: c.shapeBuf[:0],
+		offBuf:   c.offBuf[:0],
+		wordBuf:  c.wordBuf[:0],
+		guardBuf: c.guardBuf[:0],
+		splitBuf: c.splitBuf[:0],
+		lineCmd:  c.lineCmd[:0],
+		spanBuf:  c.spanBuf[:0],
+		sentBuf:  c.sentBuf[:0],
+	}
+	if cap(c.shapeBuf) > keep || cap(c.offBuf) > keep || cap(c.wordBuf) > keep || cap(c.guardBuf) > keep ||
+		cap(c.splitBuf) > keep || cap(c.lineCmd) > keep || cap(c.spanBuf) > keep || cap(c.sentBuf) > 256 {
+		return
+	}
+	checkers.Put(c)
 }
 
 // mayClaim is the cheap gate in front of the parser. Almost all assistant
@@ -374,6 +406,8 @@ type checker struct {
 	guardBuf     []word   // implicitGuard's words; it may run for an earlier sentence
 	splitBuf     [][2]int // checkSuccess's clause splits, reused
 	lineCmd      []int8   // per span of the current line: 0 unknown, 1 command-like, -1 not
+	spanBuf      []span   // run's spans of the current line
+	sentBuf      []sent   // run's sentences of the current line
 }
 
 // spent reports whether this Check has done all the work it may.

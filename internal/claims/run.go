@@ -28,9 +28,10 @@ func (c *checker) run() {
 		intro     *sent
 		introLine = [2]int{-1, -1} // a line not yet cut into sentences
 		blanks    int
-		spans     []span
-		sents     []sent
+		spans     = c.spanBuf[:0]
+		sents     = c.sentBuf[:0]
 	)
+	defer func() { c.spanBuf, c.sentBuf = spans[:0], sents[:0] }()
 	fi := 0
 	for pos := 0; pos < len(t); {
 		if fi < len(c.fences) && pos >= c.fences[fi].start {
