@@ -91,6 +91,10 @@ type execCmd struct {
 	cats   category
 	plain  bool   // plainCandidate(info.canon), worked out once rather than per clause
 	walked uint64 // the Detector's walk that last visited this command
+	// inFailed: failedCmds holds this command. Every exec of the command goes
+	// through this record (until known is reset), so the map is written only
+	// when the answer changes rather than on every exec.
+	inFailed bool
 }
 
 func newExecCmd(canon string) *execCmd {
@@ -125,6 +129,8 @@ func (d *Detector) Executed(command, outcome, output string) {
 	x := d.known[canon]
 	if x == nil {
 		x = newExecCmd(canon)
+		// A record made after known was reset may be of a command failedCmds holds.
+		x.inFailed = len(d.failedCmds) > 0 && d.failedCmds[canon]
 		if d.known == nil || len(d.known) >= maxExecs {
 			d.known = make(map[string]*execCmd) // bounded like the history itself
 		}
@@ -140,15 +146,19 @@ func (d *Detector) Executed(command, outcome, output string) {
 	d.latestFailed = failed
 	if failed {
 		d.failedCats |= x.cats
-		if d.failedCmds == nil {
-			d.failedCmds = make(map[string]bool)
-		}
-		if len(d.failedCmds) < maxExecs {
+		if !x.inFailed && len(d.failedCmds) < maxExecs {
+			if d.failedCmds == nil {
+				d.failedCmds = make(map[string]bool)
+			}
 			d.failedCmds[canon] = true
+			x.inFailed = true
 		}
 	} else {
 		d.failedCats &^= x.cats
-		delete(d.failedCmds, canon)
+		if x.inFailed {
+			delete(d.failedCmds, canon)
+			x.inFailed = false
+		}
 	}
 	if output != "" {
 		d.out.add(output)

@@ -1,6 +1,11 @@
 package claims
 
-import "testing"
+import (
+	"math/rand/v2"
+	"strconv"
+	"strings"
+	"testing"
+)
 
 // newExecCmd works out a command's kinds without splitting it when
 // mayNameRunner rules a runner out; the kinds must be the ones the full
@@ -46,4 +51,50 @@ func FuzzExecCmdCategories(f *testing.F) {
 			t.Errorf("%q: categories %b, want %b", cmd, got, want)
 		}
 	})
+}
+
+func FuzzCanonCommand(f *testing.F) {
+	for _, s := range []string{"go test ./...", "Go  test", " ls", "ls ", "$ ls", "ls\t-la", "❯ ls", "ls\v", "echo é", "a\x85"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, cmd string) {
+		if got, want := canonCommand(cmd), strings.ToLower(normalizeCommand(cmd)); got != want {
+			t.Errorf("canonCommand(%q) = %q, want %q", cmd, got, want)
+		}
+	})
+}
+
+// TestFailedCmdsFlag holds failedCmds, written only when a command's
+// inFailed flag changes, to the map written on every exec, across resets of
+// known (more than maxExecs distinct commands) and the map's own bound.
+func TestFailedCmdsFlag(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	d := New()
+	ref := map[string]bool{}
+	for i := range 40000 {
+		cmd := "echo " + strconv.Itoa(rng.IntN(6000))
+		if i > 30000 {
+			cmd = "echo " + strconv.Itoa(rng.IntN(50)) // re-runs of a few after the resets
+		}
+		outcome := "succeeded"
+		if rng.IntN(3) == 0 {
+			outcome = "nonzero_exit"
+		}
+		d.Executed(cmd, outcome, "")
+		if failedOutcome(outcome) {
+			if len(ref) < maxExecs {
+				ref[cmd] = true
+			}
+		} else {
+			delete(ref, cmd)
+		}
+		if len(d.failedCmds) != len(ref) {
+			t.Fatalf("exec %d: failedCmds holds %d commands, want %d", i, len(d.failedCmds), len(ref))
+		}
+	}
+	for k := range ref {
+		if !d.failedCmds[k] {
+			t.Errorf("failedCmds lacks %q", k)
+		}
+	}
 }
