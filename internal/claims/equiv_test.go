@@ -2,6 +2,8 @@ package claims
 
 import (
 	"math/rand/v2"
+	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -97,4 +99,56 @@ func TestFailedCmdsFlag(t *testing.T) {
 			t.Errorf("failedCmds lacks %q", k)
 		}
 	}
+}
+
+func FuzzSuccessPositions(f *testing.F) {
+	for _, s := range []string{"All tests pass.", "PASSED without errors", "it went fine", "ran fine, without any issues", "Erro ERRO exit Clean gree", "passpass"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		if got, want := successPositions(text), successPositionsRef(text); !slices.Equal(got, want) {
+			t.Errorf("successPositions(%q) = %v, want %v", text, got, want)
+		}
+	})
+}
+
+func BenchmarkSuccessPositions(b *testing.B) {
+	for _, src := range []struct{ name, text string }{{"status", strings.Join(statusSentences, " ")}, {"prose", plainProse}} {
+		for _, n := range []int{64, 256, 1024, 4096, 65536} {
+			text := strings.Repeat(src.text+" ", n/len(src.text)+1)[:n]
+			b.Run(src.name+"-walk-"+strconv.Itoa(n), func(b *testing.B) {
+				for b.Loop() {
+					successPositions(text)
+				}
+			})
+			b.Run(src.name+"-searches-"+strconv.Itoa(n), func(b *testing.B) {
+				for b.Loop() {
+					successPositionsRef(text)
+				}
+			})
+		}
+	}
+}
+
+// successPositionsRef is successPositions as one search per stem, as it was
+// written before the single walk.
+func successPositionsRef(text string) []int {
+	out := triggerPositions(text, successStems)
+	n := len(out)
+	for _, stem := range mannerStems {
+		for off := 0; ; {
+			i := strings.Index(text[off:], stem)
+			if i < 0 {
+				break
+			}
+			if mannerAt(text, off+i, stem) {
+				out = append(out, off+i)
+			}
+			off += i + len(stem)
+		}
+	}
+	if len(out) > n {
+		sort.Ints(out)
+	}
+	return out
 }
