@@ -3,6 +3,7 @@ package claims
 import (
 	"regexp"
 	"strings"
+	"unsafe"
 )
 
 // category is a kind of work a command does, so that "all tests pass" is
@@ -50,6 +51,18 @@ var catNeedleAt = func() (t [256][]catNeedle) {
 	return t
 }()
 
+// catPairs marks, by a needle's first byte, the second bytes needles starting
+// with it have: most positions of a command start no needle, and one bit test
+// tells so before the list of needles is walked.
+var catPairs = func() (t [256][4]uint64) {
+	for _, n := range catNeedles {
+		for _, s := range n.needles {
+			t[s[0]][s[1]>>6] |= 1 << (s[1] & 63)
+		}
+	}
+	return t
+}()
+
 type catNeedle struct {
 	s   string
 	cat category
@@ -60,7 +73,10 @@ type catNeedle struct {
 // one walk over the command looking up the few needles that start with each byte.
 func needleCategories(canon string) category {
 	var c category
-	for i := 0; i < len(canon); i++ {
+	for i := 0; i+1 < len(canon); i++ {
+		if b := canon[i+1]; catPairs[canon[i]][b>>6]&(1<<(b&63)) == 0 {
+			continue
+		}
 		for _, n := range catNeedleAt[canon[i]] {
 			if c&n.cat == 0 && len(canon)-i >= len(n.s) && canon[i+1] == n.s[1] && canon[i:i+len(n.s)] == n.s {
 				c |= n.cat
@@ -95,8 +111,26 @@ func runnerPath(canon string) category {
 // segments, without splitting it. Without quotes or backslashes every token,
 // and so every program name, is a piece of canon's text; a program that
 // segRunners counts then puts one of these words in it.
+//
+// With quotes or backslashes, a token is canon's text less some of those
+// bytes (bash -c unwrapping takes off more of them from its argument, never
+// others), so the words are looked for in canon with all of them taken off:
+// `grep -rn "tenant" src/` is not split for this.
 func mayNameRunner(canon string) bool {
-	return strings.ContainsAny(canon, `"'\`) || strings.Contains(canon, ".sh") || strings.Contains(canon, "just") ||
+	if strings.ContainsAny(canon, `"'\`) {
+		var buf [256]byte
+		b := buf[:0]
+		for i := 0; i < len(canon); i++ {
+			if c := canon[i]; c != '"' && c != '\'' && c != '\\' {
+				b = append(b, c)
+			}
+		}
+		if len(b) == 0 {
+			return false
+		}
+		canon = unsafe.String(&b[0], len(b)) // read only below, while b lives
+	}
+	return strings.Contains(canon, ".sh") || strings.Contains(canon, "just") ||
 		strings.Contains(canon, "task") || strings.Contains(canon, "invoke") || strings.Contains(canon, "make")
 }
 
