@@ -20,6 +20,7 @@
 package claims
 
 import (
+	"math"
 	"strings"
 	"sync"
 	"unicode/utf8"
@@ -77,6 +78,10 @@ type Detector struct {
 type execRec struct {
 	*execCmd // shared by every run of the same command
 	outcome  string
+	// plainLen is len(canon) of a plainCandidate command, else 0: plainExecIn
+	// passes over runs too long for the clause, as most are, without
+	// following the pointer.
+	plainLen uint32
 }
 
 // execCmd is one distinct executed command. Its kinds of work are known at
@@ -140,7 +145,11 @@ func (d *Detector) Executed(command, outcome, output string) {
 		// of a long session moved all of it each time.
 		d.execs = d.execs[:copy(d.execs, d.execs[maxExecs/4:])]
 	}
-	d.execs = append(d.execs, execRec{execCmd: x, outcome: outcome})
+	rec := execRec{execCmd: x, outcome: outcome}
+	if x.plain {
+		rec.plainLen = uint32(min(len(canon), math.MaxUint32))
+	}
+	d.execs = append(d.execs, rec)
 	failed := failedOutcome(outcome)
 	d.latestFailed = failed
 	if failed {

@@ -490,6 +490,9 @@ func (c *checker) plainExecIn(cl string) string {
 	// at its newest run, which is where the walk would have found it.
 	c.d.walk++
 	for i, n := len(c.d.execs)-1, 0; i >= 0 && n < 200; i, n = i-1, n+1 {
+		if l := c.d.execs[i].plainLen; l == 0 || int(l) > len(cl) {
+			continue // not plain, or cannot occur in cl
+		}
 		e := c.d.execs[i].execCmd
 		if e.walked == c.d.walk {
 			continue
