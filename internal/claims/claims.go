@@ -242,17 +242,20 @@ func newChecker() *checker { return checkers.Get().(*checker) }
 func (c *checker) release() {
 	const keep = 4096
 	*c = checker{
-		shapeBuf: c.shapeBuf[:0],
-		offBuf:   c.offBuf[:0],
-		wordBuf:  c.wordBuf[:0],
-		guardBuf: c.guardBuf[:0],
-		splitBuf: c.splitBuf[:0],
-		lineCmd:  c.lineCmd[:0],
-		spanBuf:  c.spanBuf[:0],
-		sentBuf:  c.sentBuf[:0],
+		shapeBuf:   c.shapeBuf[:0],
+		offBuf:     c.offBuf[:0],
+		wordBuf:    c.wordBuf[:0],
+		guardBuf:   c.guardBuf[:0],
+		splitBuf:   c.splitBuf[:0],
+		lineCmd:    c.lineCmd[:0],
+		spanBuf:    c.spanBuf[:0],
+		sentBuf:    c.sentBuf[:0],
+		introSpans: c.introSpans[:0],
+		infoBuf:    c.infoBuf[:0],
 	}
 	if cap(c.shapeBuf) > keep || cap(c.offBuf) > keep || cap(c.wordBuf) > keep || cap(c.guardBuf) > keep ||
-		cap(c.splitBuf) > keep || cap(c.lineCmd) > keep || cap(c.spanBuf) > keep || cap(c.sentBuf) > 256 {
+		cap(c.splitBuf) > keep || cap(c.lineCmd) > keep || cap(c.spanBuf) > keep || cap(c.sentBuf) > 256 ||
+		cap(c.introSpans) > keep || cap(c.infoBuf) > 256 {
 		return
 	}
 	checkers.Put(c)
@@ -461,6 +464,9 @@ type checker struct {
 	lineCmd      []int8   // per span of the current line: 0 unknown, 1 command-like, -1 not
 	spanBuf      []span   // run's spans of the current line
 	sentBuf      []sent   // run's sentences of the current line
+	introSent    sent     // run's introduction to a fence: the last sentence of the line before
+	introSpans   []span   // introSent's spans
+	infoBuf      []sentInfo
 }
 
 // spent reports whether this Check has done all the work it may.

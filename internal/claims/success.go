@@ -358,7 +358,8 @@ func (c *checker) successClause(s *sent, from, to int, failedNearby category) {
 		mark   int  // shape index of a named command, or -1
 		checks bool // the phrase says green or passing
 	}
-	var hits []hit
+	var hitBuf [4]hit
+	hits := hitBuf[:0]
 	rest := cl
 	lastHit := -1
 	if strings.IndexByte(cl, markByte) >= 0 {
