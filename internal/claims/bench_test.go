@@ -1,6 +1,8 @@
 package claims
 
 import (
+	"math/rand/v2"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -85,6 +87,35 @@ func BenchmarkCheck(b *testing.B) {
 			}
 		}
 	})
+	// Short status messages of one to three sentences, as most assistant
+	// turns are, in a session with a few hundred execs and failures among
+	// them (the corpus generator's prose is of this kind): per-call costs
+	// count more than per-byte ones.
+	b.Run("short-turns", func(b *testing.B) {
+		d := New()
+		cmds, outcomes, outputs := sessionExecs(300)
+		for i := range cmds {
+			d.Executed(cmds[i], outcomes[i], outputs[i])
+		}
+		rng := rand.New(rand.NewPCG(3, 4))
+		turns := make([]string, 200)
+		var n int64
+		for i := range turns {
+			var parts []string
+			for range 1 + rng.IntN(3) {
+				parts = append(parts, statusSentences[rng.IntN(len(statusSentences))])
+			}
+			turns[i] = strings.Join(parts, " ")
+			n += int64(len(turns[i]))
+		}
+		b.SetBytes(n)
+		b.ReportAllocs()
+		for b.Loop() {
+			for _, t := range turns {
+				d.Check(t, nil)
+			}
+		}
+	})
 	b.Run("labelled-turns", func(b *testing.B) {
 		set := loadLabelled(b)
 		dets := make([]*Detector, len(set))
@@ -104,4 +135,101 @@ func BenchmarkCheck(b *testing.B) {
 			}
 		}
 	})
+}
+
+// sessionExecs is a session's worth of shell executions shaped like the ones
+// the corpus generator writes (internal/corpus's catalog): a few dozen kinds of
+// command, many with a number or a name that varies from run to run, about one
+// run in five failing, and a few hundred bytes of output each.
+func sessionExecs(n int) (cmds, outcomes, outputs []string) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	pick := func(xs ...string) string { return xs[rng.IntN(len(xs))] }
+	num := func(lo, hi int) string { return strconv.Itoa(lo + rng.IntN(hi-lo+1)) }
+	kinds := []func() string{
+		func() string { return "git status --short --branch" },
+		func() string { return "git log --oneline -n " + num(5, 40) },
+		func() string { return "git diff --stat HEAD~" + num(1, 5) },
+		func() string { return "ls -la " + pick(".", "src", "internal", "scripts", "/var/log") },
+		func() string {
+			return `grep -rn "` + pick("tenant", "order", "retry", "cache") + `" ` + pick("internal/", "src/", ".")
+		},
+		func() string { return pick("go test ./...", "go test -race ./...", "go test ./internal/... -count=1") },
+		func() string { return pick("go build ./...", "go vet ./...", "gofmt -l .") },
+		func() string { return pick("npm test", "npm run build", "npx eslint src --color", "npm ci") },
+		func() string {
+			return pick("pytest -q", "python -m pytest -q tests/", "python3 scripts/export.py --month 2026-08")
+		},
+		func() string {
+			return "curl -s https://" + pick("api.acme.dev", "localhost:8080") + pick("/healthz", "/v1/orders")
+		},
+		func() string {
+			return "docker logs --tail " + num(50, 500) + " acme-" + pick("api", "worker", "web") + "-1"
+		},
+		func() string { return "kubectl get pods -n " + pick("prod", "staging", "default") },
+		func() string {
+			return "journalctl -u " + pick("api", "caddy", "redis") + " -n " + num(20, 300) + " --no-pager"
+		},
+		func() string { return "tail -n " + num(50, 400) + " /var/log/nginx/access.log" },
+		func() string { return "ps aux --sort=-%mem | head -n 15" },
+		func() string { return "cd acme-api && " + pick("make test", "make lint", "./scripts/check.sh") },
+		func() string { return "terraform -chdir=envs/staging plan -no-color" },
+	}
+	line := "internal/orders/handler.go:42:\treturn fmt.Errorf(\"tenant %s: %w\", id, err)\n"
+	for range n {
+		cmds = append(cmds, kinds[rng.IntN(len(kinds))]())
+		o := "succeeded"
+		if rng.IntN(5) == 0 {
+			o = pick("nonzero_exit", "nonzero_exit", "timed_out", "not_found", "denied")
+		}
+		outcomes = append(outcomes, o)
+		outputs = append(outputs, strings.Repeat(line, 1+rng.IntN(8)))
+	}
+	return cmds, outcomes, outputs
+}
+
+func BenchmarkExecuted(b *testing.B) {
+	b.Run("corpus-like", func(b *testing.B) {
+		const n = 1000
+		cmds, outcomes, outputs := sessionExecs(n)
+		b.ReportAllocs()
+		for b.Loop() {
+			d := New()
+			for i := range cmds {
+				d.Executed(cmds[i], outcomes[i], outputs[i])
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/exec")
+	})
+	b.Run("labelled-histories", func(b *testing.B) {
+		set := loadLabelled(b)
+		var execs int
+		for i := range set {
+			execs += len(set[i].History)
+		}
+		b.ReportAllocs()
+		for b.Loop() {
+			for i := range set {
+				d := New()
+				for _, h := range set[i].History {
+					d.Executed(h.Command, h.Outcome, h.Output)
+				}
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*execs), "ns/exec")
+	})
+}
+
+var statusSentences = []string{
+	"I'll check the working tree first.",
+	"The failing test expects a tenant header that the fixture does not send.",
+	"Disk usage on /var/lib/docker is at 86%, so pruning old images would help.",
+	"The worker is not running on this host.",
+	"Let me look at the recent logs before changing anything.",
+	"The build passes now.",
+	"Three tests fail in the orders package; the rest pass.",
+	"The upstream returns 502, so the proxy itself is fine.",
+	"I'll run the suite again with the race detector.",
+	"That command needs approval before it can run.",
+	"The export job timed out; it needs a longer timeout or a background run.",
+	"Nothing else changed since yesterday's deploy.",
 }

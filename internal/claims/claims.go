@@ -20,8 +20,9 @@
 package claims
 
 import (
-	"sort"
+	"math"
 	"strings"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -59,10 +60,10 @@ const (
 // Detector holds what one session really executed so far. Not safe for concurrent use.
 type Detector struct {
 	execs []execRec
-	// known holds the analysis of each command run so far (outcome left empty),
-	// so that a command run again, as most are, shares it instead of being
-	// analysed and stored anew: a daemon keeps thousands of sessions' histories.
-	known map[string]execRec
+	// known holds each command run so far, so that a command run again, as
+	// most are, shares its record instead of being stored anew: a daemon keeps
+	// thousands of sessions' histories.
+	known map[string]*execCmd
 	out   outputIndex
 	// What a success claim could contradict: a command whose latest run
 	// failed, a kind of work whose latest run failed, or a failed latest
@@ -71,13 +72,52 @@ type Detector struct {
 	failedCmds   map[string]bool // canonical command -> its latest run failed
 	failedCats   category        // kinds whose latest run failed
 	latestFailed bool
+	walk         uint64 // numbers the walks over execs that visit each command once (execCmd.walked)
 }
 
 type execRec struct {
-	info    cmdInfo
-	outcome string
-	cats    category
-	plain   bool // plainCandidate(info.canon), worked out once rather than per clause
+	*execCmd // shared by every run of the same command
+	outcome  string
+	// plainLen is len(canon) of a plainCandidate command, else 0: plainExecIn
+	// passes over runs too long for the clause, as most are, without
+	// following the pointer.
+	plainLen uint32
+}
+
+// execCmd is one distinct executed command. Its kinds of work are known at
+// once (failedCats needs them on every exec); the segments, the expensive part
+// of the analysis, wait for a Check that compares a claim with it. Most
+// sessions' execs are never compared with anything: working them out on every
+// new command was half of Executed's time.
+type execCmd struct {
+	info   cmdInfo // canon always; segs once split
+	split  bool    // info.segs is worked out
+	cats   category
+	plain  bool   // plainCandidate(info.canon), worked out once rather than per clause
+	walked uint64 // the Detector's walk that last visited this command
+	// inFailed: failedCmds holds this command. Every exec of the command goes
+	// through this record (until known is reset), so the map is written only
+	// when the answer changes rather than on every exec.
+	inFailed bool
+}
+
+func newExecCmd(canon string) *execCmd {
+	x := &execCmd{info: cmdInfo{canon: canon}, plain: plainCandidate(canon)}
+	x.cats = needleCategories(canon) | runnerPath(canon)
+	if mayNameRunner(canon) {
+		x.cats |= segRunners(x.prepared().segs)
+	}
+	return x
+}
+
+// prepared returns the command prepared for matching, splitting it first if no
+// Check has needed it yet.
+func (x *execCmd) prepared() *cmdInfo {
+	if !x.split {
+		x.split = true
+		x.info.segs = commandSegments(x.info.canon, 0)
+	}
+	return &x.info
 }
 
 // New returns a Detector for one session.
@@ -90,36 +130,43 @@ func (d *Detector) Executed(command, outcome, output string) {
 	if canon == "" {
 		return
 	}
-	rec, ok := d.known[canon]
-	if !ok {
-		info := cmdInfo{canon: canon, segs: commandSegments(canon, 0)}
-		rec = execRec{info: info, cats: commandCategories(&info), plain: plainCandidate(canon)}
+	x := d.known[canon]
+	if x == nil {
+		x = newExecCmd(canon)
+		// A record made after known was reset may be of a command failedCmds holds.
+		x.inFailed = len(d.failedCmds) > 0 && d.failedCmds[canon]
 		if d.known == nil || len(d.known) >= maxExecs {
-			d.known = make(map[string]execRec) // bounded like the history itself
+			d.known = make(map[string]*execCmd) // bounded like the history itself
 		}
-		d.known[canon] = rec
+		d.known[canon] = x
 	}
-	info, cats := rec.info, rec.cats
-	rec.outcome = outcome
 	if len(d.execs) == maxExecs {
 		// The oldest quarter goes at once: shifting the history by one for every exec
 		// of a long session moved all of it each time.
 		d.execs = d.execs[:copy(d.execs, d.execs[maxExecs/4:])]
 	}
+	rec := execRec{execCmd: x, outcome: outcome}
+	if x.plain {
+		rec.plainLen = uint32(min(len(canon), math.MaxUint32))
+	}
 	d.execs = append(d.execs, rec)
 	failed := failedOutcome(outcome)
 	d.latestFailed = failed
 	if failed {
-		d.failedCats |= cats
-		if d.failedCmds == nil {
-			d.failedCmds = make(map[string]bool)
-		}
-		if len(d.failedCmds) < maxExecs {
-			d.failedCmds[info.canon] = true
+		d.failedCats |= x.cats
+		if !x.inFailed && len(d.failedCmds) < maxExecs {
+			if d.failedCmds == nil {
+				d.failedCmds = make(map[string]bool)
+			}
+			d.failedCmds[canon] = true
+			x.inFailed = true
 		}
 	} else {
-		d.failedCats &^= cats
-		delete(d.failedCmds, info.canon)
+		d.failedCats &^= x.cats
+		if x.inFailed {
+			delete(d.failedCmds, canon)
+			x.inFailed = false
+		}
 	}
 	if output != "" {
 		d.out.add(output)
@@ -161,16 +208,57 @@ func notRunOutcome(o string) bool { return o == "denied" || o == "blocked" }
 // that call.
 func (d *Detector) Check(text string, callsInTurn []string) []Claim {
 	open := d.outstanding()
-	if !mayClaim(text, open) {
+	// After a failure the success words' positions are needed whenever the
+	// message is read, and finding them answers the gate's success-word test
+	// too: asking the gate first searched the text for them twice.
+	var successAt []int
+	if open {
+		successAt = successPositions(text)
+	}
+	if len(successAt) == 0 && !mayClaim(text, false) {
 		return nil
 	}
-	c := &checker{d: d, text: text, rawCalls: callsInTurn, budget: maxScanBudget, open: open}
+	c := newChecker()
+	c.d, c.text, c.rawCalls, c.budget, c.open = d, text, callsInTurn, maxScanBudget, open
 	if open {
-		c.successAt = successPositions(text)
+		c.successAt = successAt
 		c.successWords = len(c.successAt) > 0
 	}
 	c.run()
-	return c.claims
+	claims := c.claims
+	c.release()
+	return claims
+}
+
+// checkers keeps checkers between Checks for their buffers: a scan checks
+// millions of short messages, and allocating a checker and its buffers for
+// each was most of what a message without a claim cost after the gate.
+var checkers = sync.Pool{New: func() any { return new(checker) }}
+
+func newChecker() *checker { return checkers.Get().(*checker) }
+
+// release returns c to the pool, keeping only its buffers, and those only
+// when small: one huge message must not pin its buffers for good.
+func (c *checker) release() {
+	const keep = 4096
+	*c = checker{
+		shapeBuf:   c.shapeBuf[:0],
+		offBuf:     c.offBuf[:0],
+		wordBuf:    c.wordBuf[:0],
+		guardBuf:   c.guardBuf[:0],
+		splitBuf:   c.splitBuf[:0],
+		lineCmd:    c.lineCmd[:0],
+		spanBuf:    c.spanBuf[:0],
+		sentBuf:    c.sentBuf[:0],
+		introSpans: c.introSpans[:0],
+		infoBuf:    c.infoBuf[:0],
+	}
+	if cap(c.shapeBuf) > keep || cap(c.offBuf) > keep || cap(c.wordBuf) > keep || cap(c.guardBuf) > keep ||
+		cap(c.splitBuf) > keep || cap(c.lineCmd) > keep || cap(c.spanBuf) > keep || cap(c.sentBuf) > 256 ||
+		cap(c.introSpans) > keep || cap(c.infoBuf) > 256 {
+		return
+	}
+	checkers.Put(c)
 }
 
 // mayClaim is the cheap gate in front of the parser. Almost all assistant
@@ -293,21 +381,61 @@ func mannerAt(s string, i int, stem string) bool {
 }
 
 // successPositions returns the sorted offsets of success words in text.
+// It is one walk over the bytes rather than one vectorised search per stem:
+// most messages are a few sentences, where fourteen searches cost more in
+// calls than in bytes, and on long prose the walk costs what they do.
 func successPositions(text string) []int {
-	out := triggerPositions(text, successStems)
-	n := len(out)
-	for _, stem := range mannerStems {
-		for _, i := range triggerPositions(text, []string{stem}) {
-			if mannerAt(text, i, stem) {
+	var out []int
+	for i := 0; i+1 < len(text); i++ {
+		t := &stemStart[text[i]]
+		if t[0] == 0 {
+			continue
+		}
+		for _, k := range t {
+			if k == 0 {
+				break
+			}
+			stem := allStems[k-1]
+			if text[i+1] != stem[1] || !strings.HasPrefix(text[i:], stem) {
+				continue
+			}
+			if int(k) <= len(successStems) || mannerAt(text, i, stem) {
 				out = append(out, i)
 			}
+			break
 		}
-	}
-	if len(out) > n {
-		sort.Ints(out)
 	}
 	return out
 }
+
+// stemStart holds, per byte, the index+1 in allStems of each stem starting
+// with it, or 0. No two stems begin with the same two bytes (checked here),
+// so a position starts at most one stem; and no stem overlaps itself, so
+// every occurrence is one that searching for each stem in turn also finds.
+var (
+	allStems  = append(append([]string(nil), successStems...), mannerStems...)
+	stemStart = func() (t [256][2]uint8) {
+		for i, s := range allStems {
+			c := s[0]
+			switch {
+			case t[c][0] == 0:
+				t[c][0] = uint8(i + 1)
+			case t[c][1] == 0:
+				t[c][1] = uint8(i + 1)
+			default:
+				panic("claims: more than two stems start with " + string(c))
+			}
+		}
+		for i, a := range allStems {
+			for j, b := range allStems {
+				if i != j && a[:2] == b[:2] {
+					panic("claims: stems " + a + " and " + b + " start alike")
+				}
+			}
+		}
+		return t
+	}()
+)
 
 // checker is the state of one Check call.
 type checker struct {
@@ -334,6 +462,11 @@ type checker struct {
 	guardBuf     []word   // implicitGuard's words; it may run for an earlier sentence
 	splitBuf     [][2]int // checkSuccess's clause splits, reused
 	lineCmd      []int8   // per span of the current line: 0 unknown, 1 command-like, -1 not
+	spanBuf      []span   // run's spans of the current line
+	sentBuf      []sent   // run's sentences of the current line
+	introSent    sent     // run's introduction to a fence: the last sentence of the line before
+	introSpans   []span   // introSent's spans
+	infoBuf      []sentInfo
 }
 
 // spent reports whether this Check has done all the work it may.
@@ -423,7 +556,7 @@ func (c *checker) lookup(cmd string) verdict {
 	sawNotRun := false
 	for i := len(c.d.execs) - 1; i >= 0; i-- {
 		e := &c.d.execs[i]
-		if info.matches(&e.info) {
+		if info.matches(e.prepared()) {
 			if !notRunOutcome(e.outcome) {
 				return backed
 			}
@@ -437,7 +570,7 @@ func (c *checker) lookup(cmd string) verdict {
 		all := make([]*cmdInfo, 0, len(calls)+len(c.d.execs))
 		all = append(all, calls...)
 		for i := range c.d.execs {
-			all = append(all, &c.d.execs[i].info)
+			all = append(all, c.d.execs[i].prepared())
 		}
 		if segsCovered(info.segs, all) {
 			return backed
@@ -455,7 +588,7 @@ func (c *checker) latestMatching(cmd string) *execRec {
 	c.lookups++
 	info := newCmdInfo(cmd)
 	for i := len(c.d.execs) - 1; i >= 0; i-- {
-		if info.matches(&c.d.execs[i].info) {
+		if info.matches(c.d.execs[i].prepared()) {
 			return &c.d.execs[i]
 		}
 	}

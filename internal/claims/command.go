@@ -66,7 +66,38 @@ func newCmdInfo(cmd string) cmdInfo {
 }
 
 // canonCommand is a command's canonical form: whitespace collapsed, lower case.
-func canonCommand(cmd string) string { return strings.ToLower(normalizeCommand(cmd)) }
+func canonCommand(cmd string) string {
+	if isCanon(cmd) {
+		return cmd
+	}
+	return strings.ToLower(normalizeCommand(cmd))
+}
+
+// isCanon reports a command already in canonical form, as most executed ones
+// are, in one pass instead of the trim, prompt, space and case passes.
+// Rejecting every ASCII control space and all non-ASCII keeps the answer a
+// subset of what those passes leave unchanged.
+func isCanon(s string) bool {
+	if s == "" || s[0] == ' ' || s[len(s)-1] == ' ' || strings.HasPrefix(s, "$ ") {
+		return false
+	}
+	prevSpace := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == ' ':
+			if prevSpace {
+				return false
+			}
+			prevSpace = true
+			continue
+		case c >= 'A' && c <= 'Z', c >= 0x80, c >= '\t' && c <= '\r':
+			return false
+		}
+		prevSpace = false
+	}
+	return true
+}
 
 // matches reports whether a claimed command plausibly names one executed
 // command. The model retells commands loosely (drops a `cd dir &&`, a
@@ -580,7 +611,7 @@ func (c *checker) flagsUnseen(cmd string) bool {
 		note(e)
 	}
 	for i := range c.d.execs {
-		note(&c.d.execs[i].info)
+		note(c.d.execs[i].prepared())
 	}
 	if !any {
 		return false

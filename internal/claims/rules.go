@@ -69,7 +69,8 @@ func (c *checker) analyze(s *sent) *sentInfo {
 	if s.info != nil {
 		return s.info
 	}
-	in := &sentInfo{}
+	c.infoBuf = append(c.infoBuf, sentInfo{})
+	in := &c.infoBuf[len(c.infoBuf)-1] // earlier ones stay where they are if this grows
 	s.info = in
 	c.analyses++
 	if s.end-s.start > maxSentenceScan {

@@ -28,9 +28,10 @@ func (c *checker) run() {
 		intro     *sent
 		introLine = [2]int{-1, -1} // a line not yet cut into sentences
 		blanks    int
-		spans     []span
-		sents     []sent
+		spans     = c.spanBuf[:0]
+		sents     = c.sentBuf[:0]
 	)
+	defer func() { c.spanBuf, c.sentBuf = spans[:0], sents[:0] }()
 	fi := 0
 	for pos := 0; pos < len(t); {
 		if fi < len(c.fences) && pos >= c.fences[fi].start {
@@ -81,10 +82,19 @@ func (c *checker) run() {
 			}
 		}
 		if n := len(sents); n > 0 {
-			last := sents[n-1]
-			last.spans = append([]span(nil), last.spans...)
+			// One introduction is live at a time (intro is dropped at every
+			// new line), so it lives in the checker rather than in a new copy
+			// per line.
+			last := &c.introSent
+			*last = sents[n-1]
+			if k := len(last.spans); k > 0 {
+				c.introSpans = append(c.introSpans[:0], last.spans...)
+				last.spans = c.introSpans[:k:k]
+			} else {
+				last.spans = nil
+			}
 			last.cmdLike = nil
-			intro = &last
+			intro = last
 		}
 		pos = le + 1
 	}

@@ -3,6 +3,7 @@ package claims
 import (
 	"regexp"
 	"strings"
+	"unsafe"
 )
 
 // category is a kind of work a command does, so that "all tests pass" is
@@ -50,6 +51,18 @@ var catNeedleAt = func() (t [256][]catNeedle) {
 	return t
 }()
 
+// catPairs marks, by a needle's first byte, the second bytes needles starting
+// with it have: most positions of a command start no needle, and one bit test
+// tells so before the list of needles is walked.
+var catPairs = func() (t [256][4]uint64) {
+	for _, n := range catNeedles {
+		for _, s := range n.needles {
+			t[s[0]][s[1]>>6] |= 1 << (s[1] & 63)
+		}
+	}
+	return t
+}()
+
 type catNeedle struct {
 	s   string
 	cat category
@@ -60,7 +73,10 @@ type catNeedle struct {
 // one walk over the command looking up the few needles that start with each byte.
 func needleCategories(canon string) category {
 	var c category
-	for i := 0; i < len(canon); i++ {
+	for i := 0; i+1 < len(canon); i++ {
+		if b := canon[i+1]; catPairs[canon[i]][b>>6]&(1<<(b&63)) == 0 {
+			continue
+		}
 		for _, n := range catNeedleAt[canon[i]] {
 			if c&n.cat == 0 && len(canon)-i >= len(n.s) && canon[i+1] == n.s[1] && canon[i:i+len(n.s)] == n.s {
 				c |= n.cat
@@ -71,18 +87,51 @@ func needleCategories(canon string) category {
 }
 
 func commandCategories(info *cmdInfo) category {
-	canon := info.canon
-	c := needleCategories(canon)
-	// info.segs is commandSegments(canon, 0), already split once by newCmdInfo.
-	for _, s := range info.segs {
+	return needleCategories(info.canon) | segRunners(info.segs) | runnerPath(info.canon)
+}
+
+// segRunners is catRunner when a simple command runs a script or a task runner.
+func segRunners(segs []segment) category {
+	for _, s := range segs {
 		if strings.HasSuffix(s.prog, ".sh") || s.prog == "just" || s.prog == "task" || s.prog == "invoke" || (s.prog == "make" && len(s.args) == 0) {
-			c |= catRunner
+			return catRunner
 		}
 	}
+	return 0
+}
+
+func runnerPath(canon string) category {
 	if strings.HasPrefix(canon, "./") || strings.Contains(canon, " ./scripts/") {
-		c |= catRunner
+		return catRunner
 	}
-	return c
+	return 0
+}
+
+// mayNameRunner reports whether segRunners could find a runner in canon's
+// segments, without splitting it. Without quotes or backslashes every token,
+// and so every program name, is a piece of canon's text; a program that
+// segRunners counts then puts one of these words in it.
+//
+// With quotes or backslashes, a token is canon's text less some of those
+// bytes (bash -c unwrapping takes off more of them from its argument, never
+// others), so the words are looked for in canon with all of them taken off:
+// `grep -rn "tenant" src/` is not split for this.
+func mayNameRunner(canon string) bool {
+	if strings.ContainsAny(canon, `"'\`) {
+		var buf [256]byte
+		b := buf[:0]
+		for i := 0; i < len(canon); i++ {
+			if c := canon[i]; c != '"' && c != '\'' && c != '\\' {
+				b = append(b, c)
+			}
+		}
+		if len(b) == 0 {
+			return false
+		}
+		canon = unsafe.String(&b[0], len(b)) // read only below, while b lives
+	}
+	return strings.Contains(canon, ".sh") || strings.Contains(canon, "just") ||
+		strings.Contains(canon, "task") || strings.Contains(canon, "invoke") || strings.Contains(canon, "make")
 }
 
 var (
@@ -309,7 +358,8 @@ func (c *checker) successClause(s *sent, from, to int, failedNearby category) {
 		mark   int  // shape index of a named command, or -1
 		checks bool // the phrase says green or passing
 	}
-	var hits []hit
+	var hitBuf [4]hit
+	hits := hitBuf[:0]
 	rest := cl
 	lastHit := -1
 	if strings.IndexByte(cl, markByte) >= 0 {
@@ -437,8 +487,19 @@ func (c *checker) earlierNamedRun(s *sent, from int, cat category) (string, *exe
 // backticks ("pnpm install finished without errors"): the text of a recent
 // multi-word execution occurring in the clause at word boundaries.
 func (c *checker) plainExecIn(cl string) string {
+	// Most of the recent runs repeat a few commands; each is looked for once,
+	// at its newest run, which is where the walk would have found it.
+	c.d.walk++
 	for i, n := len(c.d.execs)-1, 0; i >= 0 && n < 200; i, n = i-1, n+1 {
-		if e := &c.d.execs[i]; e.plain && containsAtBoundary(cl, e.info.canon) {
+		if l := c.d.execs[i].plainLen; l == 0 || int(l) > len(cl) {
+			continue // not plain, or cannot occur in cl
+		}
+		e := c.d.execs[i].execCmd
+		if e.walked == c.d.walk {
+			continue
+		}
+		e.walked = c.d.walk
+		if e.plain && containsAtBoundary(cl, e.info.canon) {
 			return e.info.canon
 		}
 	}
