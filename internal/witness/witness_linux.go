@@ -232,29 +232,7 @@ func run(ctx context.Context, w *Witness, opt testOptions, ready chan<- error) {
 			// Neither the kernel nor us: a forged event from another
 			// privileged process. Ignored.
 		case err == syscall.ENOBUFS:
-			// The kernel found our receive buffer full and dropped events.
-			// Unfiltered, the sequence gaps say how many and when; until the
-			// next event arrives, mark everything since the last one as
-			// uncertain. Filtered, the socket's drop counter says how many;
-			// the kernel drops everything from the first overrun until the
-			// queue is empty (it is marked congested), so the uncertain span
-			// runs from the last event read before this error until the
-			// reader finds the queue empty.
-			w.overruns.Add(1)
-			r.lossGen++
-			now := time.Now().UnixNano()
-			from := r.lastWall
-			if r.filtered {
-				if !r.congested {
-					r.congested, r.congFrom = true, r.lastWall
-				}
-				from = r.congFrom
-				r.countDrops()
-			}
-			w.mu.Lock()
-			w.lossLocked(from, now)
-			w.mu.Unlock()
-			r.noteLoss(now, "receive buffer overrun (ENOBUFS)")
+			r.overrun()
 		case err == syscall.EAGAIN && r.congested:
 			// Queue empty: the kernel stopped dropping when the reader took
 			// the last message, before now.
@@ -276,6 +254,32 @@ func run(ctx context.Context, w *Witness, opt testOptions, ready chan<- error) {
 	}
 	r.shutdown()
 	w.log.Info("kernel witness stopped", "received", w.received.Load(), "lost", w.lost.Load(), "overruns", w.overruns.Load(), "unread", w.unread.Load())
+}
+
+// overrun handles the socket's ENOBUFS: the kernel found our receive buffer
+// full and dropped events. Unfiltered, the sequence gaps say how many and
+// when; until the next event arrives, mark everything since the last one as
+// uncertain. Filtered, the socket's drop counter says how many; the kernel
+// drops everything from the first overrun until the queue is empty (it is
+// marked congested), so the uncertain span runs from the last event read
+// before this error until the reader finds the queue empty.
+func (r *reader) overrun() {
+	w := r.w
+	w.overruns.Add(1)
+	r.lossGen++
+	now := time.Now().UnixNano()
+	from := r.lastWall
+	if r.filtered {
+		if !r.congested {
+			r.congested, r.congFrom = true, r.lastWall
+		}
+		from = r.congFrom
+		r.countDrops()
+	}
+	w.mu.Lock()
+	w.lossLocked(from, now)
+	w.mu.Unlock()
+	r.noteLoss(now, "receive buffer overrun (ENOBUFS)")
 }
 
 // yieldEvery is how often a busy reader passes through the Go scheduler:
@@ -302,8 +306,15 @@ func (r *reader) maybeYield() {
 		return
 	}
 	var peek [1]byte
-	if _, _, err := syscall.Recvfrom(r.fd, peek[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT); err != syscall.EAGAIN {
-		return // something is queued (or the next recv will report the error)
+	switch _, _, err := syscall.Recvfrom(r.fd, peek[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT); err {
+	case syscall.EAGAIN: // nothing queued: yield
+	case syscall.ENOBUFS:
+		// The socket's pending error, and reading it clears it even with
+		// MSG_PEEK: handled here, or the loss would go uncounted.
+		r.overrun()
+		return
+	default:
+		return // something is queued
 	}
 	r.lastYield = now
 	runtime.UnlockOSThread()
