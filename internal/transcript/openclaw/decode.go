@@ -50,7 +50,7 @@ type message struct {
 	ErrorMessage string          `json:"errorMessage"`
 	Provider     string          `json:"provider"`
 	Model        string          `json:"model"`
-	Timestamp    json.Number     `json:"timestamp"` // set only when ms is not
+	Timestamp    json.Number     `json:"timestamp"` // only when not a plain integer (ms, msOK)
 	ms           int64
 	msOK         bool
 
