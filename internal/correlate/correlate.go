@@ -35,6 +35,10 @@ type Options struct {
 	// this session. A result whose call was read before a restart (and is not re-read)
 	// then settles that exec instead of being reported as an orphan.
 	Known func(callID string) bool
+	// NoClaimChecks skips the claim checks (internal/claims). They are always on in
+	// the product; this exists only to measure what they cost (issue 5 gives them
+	// a budget of 10 % of scan time).
+	NoClaimChecks bool
 }
 
 // Counts is what a session saw, for summaries.
@@ -208,6 +212,9 @@ func (s *Session) result(out []ledger.Body, ev *event.Event) []ledger.Body {
 // checkProse records the assistant's claims of execution that no real execution in
 // this session backs (simulated output), and prose that contradicts a real result.
 func (s *Session) checkProse(out []ledger.Body, ev *event.Event) []ledger.Body {
+	if s.opt.NoClaimChecks {
+		return out
+	}
 	if s.claims == nil {
 		s.claims = claims.New()
 	}
@@ -238,6 +245,9 @@ func (s *Session) ForgetOutputs() {
 
 // executed tells the claim checker about a real execution.
 func (s *Session) executed(command, outcome, output string) {
+	if s.opt.NoClaimChecks {
+		return
+	}
 	if s.claims == nil {
 		s.claims = claims.New()
 	}

@@ -36,6 +36,9 @@ type Options struct {
 	Workers      int
 	// Signer, if set, signs the checkpoint a scan that appended anything ends with.
 	Signer note.Signer
+	// NoClaimChecks skips the claim checks, only to measure their cost
+	// (correlate.Options.NoClaimChecks); the CLI has no such flag.
+	NoClaimChecks bool
 	// Progress, if set, receives progress snapshots about every 200 ms.
 	Progress func(Progress)
 	Now      func() time.Time
@@ -365,7 +368,7 @@ func readGroup(ctx context.Context, g group, opt Options, out chan<- groupOut, b
 	sessionOf := func(agent, name string) *correlate.Session {
 		s := sessions[name]
 		if s == nil {
-			s = correlate.NewSession(openclaw.Runtime, agent, name, correlate.Options{AllTools: opt.AllTools, OutputCap: opt.OutputCap})
+			s = correlate.NewSession(openclaw.Runtime, agent, name, correlate.Options{AllTools: opt.AllTools, OutputCap: opt.OutputCap, NoClaimChecks: opt.NoClaimChecks})
 			sessions[name] = s
 			order = append(order, s)
 		}

@@ -62,7 +62,7 @@ func readDatabase(ctx context.Context, d Database, opt Options, cur *groupOut, p
 		if r.Session != session {
 			finish()
 			session = r.Session
-			sess = correlate.NewSession(openclaw.Runtime, d.Agent, r.Session, correlate.Options{AllTools: opt.AllTools, OutputCap: opt.OutputCap})
+			sess = correlate.NewSession(openclaw.Runtime, d.Agent, r.Session, correlate.Options{AllTools: opt.AllTools, OutputCap: opt.OutputCap, NoClaimChecks: opt.NoClaimChecks})
 			file := File{Path: d.Path, Rel: d.SessionRel(r.Session), Agent: d.Agent}
 			feed = NewFeeder(file, opt.MaxLine, func(string, string) *correlate.Session { return sess })
 		}
