@@ -21,6 +21,7 @@ package claims
 
 import (
 	"math"
+	"math/bits"
 	"strings"
 	"sync"
 	"unicode/utf8"
@@ -73,7 +74,16 @@ type Detector struct {
 	failedCats   category        // kinds whose latest run failed
 	latestFailed bool
 	walk         uint64 // numbers the walks over execs that visit each command once (execCmd.walked)
+	// dropped counts the executions compacted out of execs, so that
+	// execs[i] is execution number dropped+i of the session. catLatest holds,
+	// per category bit, 1 + the number of the latest execution of that kind
+	// (0: none yet): latestOf answers from it instead of walking the history
+	// back, which on every success clause cost as much as the rest of it.
+	dropped   int
+	catLatest [numCats]int
 }
+
+const numCats = 8 // the bits of category in use
 
 type execRec struct {
 	*execCmd // shared by every run of the same command
@@ -144,6 +154,10 @@ func (d *Detector) Executed(command, outcome, output string) {
 		// The oldest quarter goes at once: shifting the history by one for every exec
 		// of a long session moved all of it each time.
 		d.execs = d.execs[:copy(d.execs, d.execs[maxExecs/4:])]
+		d.dropped += maxExecs / 4
+	}
+	for cats, n := x.cats, d.dropped+len(d.execs)+1; cats != 0; cats &= cats - 1 {
+		d.catLatest[bits.TrailingZeros16(uint16(cats))] = n
 	}
 	rec := execRec{execCmd: x, outcome: outcome}
 	if x.plain {
@@ -247,6 +261,7 @@ func (c *checker) release() {
 		wordBuf:    c.wordBuf[:0],
 		guardBuf:   c.guardBuf[:0],
 		splitBuf:   c.splitBuf[:0],
+		boundBuf:   c.boundBuf[:0],
 		lineCmd:    c.lineCmd[:0],
 		spanBuf:    c.spanBuf[:0],
 		sentBuf:    c.sentBuf[:0],
@@ -254,7 +269,7 @@ func (c *checker) release() {
 		infoBuf:    c.infoBuf[:0],
 	}
 	if cap(c.shapeBuf) > keep || cap(c.offBuf) > keep || cap(c.wordBuf) > keep || cap(c.guardBuf) > keep ||
-		cap(c.splitBuf) > keep || cap(c.lineCmd) > keep || cap(c.spanBuf) > keep || cap(c.sentBuf) > 256 ||
+		cap(c.splitBuf) > keep || cap(c.boundBuf) > keep || cap(c.lineCmd) > keep || cap(c.spanBuf) > keep || cap(c.sentBuf) > 256 ||
 		cap(c.introSpans) > keep || cap(c.infoBuf) > 256 {
 		return
 	}
@@ -387,10 +402,12 @@ func mannerAt(s string, i int, stem string) bool {
 func successPositions(text string) []int {
 	var out []int
 	for i := 0; i+1 < len(text); i++ {
-		t := &stemStart[text[i]]
-		if t[0] == 0 {
+		// One bit test on the first two bytes turns away nearly every
+		// position; the first byte alone let through every 'e', 'c', 'p', …
+		if b := text[i+1]; stemPairs[text[i]][b>>6]&(1<<(b&63)) == 0 {
 			continue
 		}
+		t := &stemStart[text[i]]
 		for _, k := range t {
 			if k == 0 {
 				break
@@ -435,6 +452,14 @@ var (
 		}
 		return t
 	}()
+	// stemPairs marks, by a stem's first byte, the second bytes of the stems
+	// starting with it.
+	stemPairs = func() (t [256][4]uint64) {
+		for _, s := range allStems {
+			t[s[0]][s[1]>>6] |= 1 << (s[1] & 63)
+		}
+		return t
+	}()
 )
 
 // checker is the state of one Check call.
@@ -461,6 +486,7 @@ type checker struct {
 	wordBuf      []word
 	guardBuf     []word   // implicitGuard's words; it may run for an earlier sentence
 	splitBuf     [][2]int // checkSuccess's clause splits, reused
+	boundBuf     [][2]int // checkSuccess's clauses, reused
 	lineCmd      []int8   // per span of the current line: 0 unknown, 1 command-like, -1 not
 	spanBuf      []span   // run's spans of the current line
 	sentBuf      []sent   // run's sentences of the current line

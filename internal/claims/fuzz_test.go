@@ -323,3 +323,20 @@ func FuzzSplitShellMatchesReference(f *testing.F) {
 		}
 	})
 }
+
+// FuzzObjGates checks that each kind-of-work expression's literals are a
+// necessary condition: where none occurs, the expression does not match.
+func FuzzObjGates(f *testing.F) {
+	for _, s := range []string{"all tests pass", "the build passes now", "three tests fail in the orders package", "lint is clean", "the typecheck is happy",
+		"the migration went through", "rolled out the manifests", "helm release applied", "dependencies installed", "the daemon restarted",
+		"container started", "unit tests", "e2e specs", "compiled the bundle", "format check", "type check", "vet"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		for i, r := range objRules {
+			if !hasAny(s, r.needs) && r.re.MatchString(s) {
+				t.Fatalf("rule %d: none of %q occurs, but %v matches %q", i, r.needs, r.re, r.re.FindString(s))
+			}
+		}
+	})
+}

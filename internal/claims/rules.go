@@ -576,10 +576,8 @@ func (c *checker) genericRun(s *sent, in *sentInfo) {
 	if cat == 0 {
 		return
 	}
-	for i := range c.d.execs {
-		if c.d.execs[i].cats&cat != 0 {
-			return
-		}
+	if c.d.latestOf(cat) != nil {
+		return
 	}
 	for _, e := range c.callInfos() {
 		if commandCategories(e)&cat != 0 {
@@ -587,10 +585,8 @@ func (c *checker) genericRun(s *sent, in *sentInfo) {
 		}
 	}
 	// A script or task runner could be the test run under another name.
-	for i := range c.d.execs {
-		if c.d.execs[i].cats&catRunner != 0 {
-			return
-		}
+	if c.d.latestOf(catRunner) != nil {
+		return
 	}
 	c.add(reasonNoCall, "", s.start, s.end)
 }

@@ -1,6 +1,7 @@
 package claims
 
 import (
+	"math/bits"
 	"regexp"
 	"strings"
 	"unsafe"
@@ -144,18 +145,40 @@ var (
 	reObjService = regexp.MustCompile(`\b(?:service|services|daemon|server|restart\w*|started|container|containers)\b`)
 )
 
+// objRule is an expression naming a kind of work with the literals it cannot
+// match without: a clause names no kind far more often than one, and a few
+// substring searches turn it away for less than one expression costs
+// (FuzzObjGates checks the literals against the expressions).
+type objRule struct {
+	re    *regexp.Regexp
+	needs []string
+}
+
+func (r *objRule) match(s string) bool { return hasAny(s, r.needs) && r.re.MatchString(s) }
+
+var (
+	objTest    = objRule{reObjTest, []string{"test", "suite", "spec", "e2e"}}
+	objLint    = objRule{reObjLint, []string{"lint", "vet", "type", "format"}}
+	objBuild   = objRule{reObjBuild, []string{"buil", "compil", "image", "bundle"}}
+	objMigrate = objRule{reObjMigrate, []string{"migrat"}}
+	objDeploy  = objRule{reObjDeploy, []string{"deploy", "roll", "release", "appl", "manifest", "helm"}}
+	objInstall = objRule{reObjInstall, []string{"install", "dependencies", "deps", "package"}}
+	objService = objRule{reObjService, []string{"service", "daemon", "server", "restart", "started", "container"}}
+	objRules   = []*objRule{&objTest, &objLint, &objBuild, &objMigrate, &objDeploy, &objInstall, &objService}
+)
+
 // objectCategory is the kind of work named by the object of "I ran ...".
 // Only kinds a model fabricates runs of (tests, linters, builds,
 // migrations) are judged; "I ran the numbers" is not a command.
 func objectCategory(obj string) category {
 	switch {
-	case reObjTest.MatchString(obj):
+	case objTest.match(obj):
 		return catTest
-	case reObjLint.MatchString(obj):
+	case objLint.match(obj):
 		return catLint
-	case reObjBuild.MatchString(obj):
+	case objBuild.match(obj):
 		return catBuild
-	case reObjMigrate.MatchString(obj):
+	case objMigrate.match(obj):
 		return catMigration
 	}
 	return 0
@@ -164,19 +187,19 @@ func objectCategory(obj string) category {
 // clauseCategory is the kind of work a success clause is about.
 func clauseCategory(cl string) category {
 	switch {
-	case reObjTest.MatchString(cl):
+	case objTest.match(cl):
 		return catTest
-	case reObjLint.MatchString(cl):
+	case objLint.match(cl):
 		return catLint
-	case reObjMigrate.MatchString(cl):
+	case objMigrate.match(cl):
 		return catMigration
-	case reObjBuild.MatchString(cl):
+	case objBuild.match(cl):
 		return catBuild
-	case reObjDeploy.MatchString(cl):
+	case objDeploy.match(cl):
 		return catDeploy
-	case reObjInstall.MatchString(cl):
+	case objInstall.match(cl):
 		return catInstall
-	case reObjService.MatchString(cl):
+	case objService.match(cl):
 		return catService
 	}
 	return 0
@@ -241,7 +264,8 @@ func (c *checker) checkSuccess(s *sent, found bool) {
 	sh := s.shape
 	clauses := clauseSplits(sh, c.splitBuf[:0])
 	c.splitBuf = clauses
-	bounds := make([][2]int, 0, len(clauses)+1)
+	bounds := c.boundBuf[:0]
+	defer func() { c.boundBuf = bounds[:0] }()
 	start := 0
 	for i := 0; i <= len(clauses); i++ {
 		end := len(sh)
@@ -256,22 +280,42 @@ func (c *checker) checkSuccess(s *sent, found bool) {
 	// "98 tests pass, but the 2 snapshot tests still fail" reports a
 	// partial result: a clause admitting a failure of some kind of work
 	// makes success said of that kind in the same sentence a part, not
-	// the whole. A failure clause naming no kind covers every kind.
-	var failed category
-	if len(bounds) > 1 {
-		for _, b := range bounds {
-			if cl := sh[b[0]:b[1]]; hasFailureWord(cl) {
+	// the whole. A failure clause naming no kind covers every kind. Only a
+	// success phrase judged by its kind of work asks (most clauses with a
+	// success word hold none), so it is worked out then: finding the kinds
+	// of the failure clauses was a third of checkSuccess.
+	nearby := failedNearby{sh: sh, bounds: bounds}
+	for _, b := range bounds {
+		c.successClause(s, b[0], b[1], &nearby)
+	}
+}
+
+// failedNearby is the kinds of work the failure clauses of a sentence admit
+// failing, worked out on first use.
+type failedNearby struct {
+	sh     string
+	bounds [][2]int
+	done   bool
+	failed category
+}
+
+func (f *failedNearby) get() category {
+	if f.done {
+		return f.failed
+	}
+	f.done = true
+	if len(f.bounds) > 1 {
+		for _, b := range f.bounds {
+			if cl := f.sh[b[0]:b[1]]; hasFailureWord(cl) {
 				if cat := clauseCategory(cl); cat != 0 {
-					failed |= cat
+					f.failed |= cat
 				} else {
-					failed = ^category(0)
+					f.failed = ^category(0)
 				}
 			}
 		}
 	}
-	for _, b := range bounds {
-		c.successClause(s, b[0], b[1], failed)
-	}
+	return f.failed
 }
 
 // clauseSplits returns, in order, where sh is split into clauses: each ';', each
@@ -341,7 +385,7 @@ func hasFailureWord(cl string) bool {
 	if !strings.Contains(cl, "fail") && !strings.Contains(cl, "broken") {
 		return false
 	}
-	for _, w := range strings.Fields(cl) {
+	for w := range strings.FieldsSeq(cl) {
 		if pastMarkers[strings.Trim(w, ",.")] {
 			return false
 		}
@@ -351,7 +395,7 @@ func hasFailureWord(cl string) bool {
 
 var pastMarkers = setOf(`was were had earlier before previously originally initially`)
 
-func (c *checker) successClause(s *sent, from, to int, failedNearby category) {
+func (c *checker) successClause(s *sent, from, to int, nearby *failedNearby) {
 	cl := s.shape[from:to]
 	type hit struct {
 		cat    category
@@ -444,7 +488,7 @@ func (c *checker) successClause(s *sent, from, to int, failedNearby category) {
 			// later `git diff` that succeeded does not answer it.
 			cat = catChecks
 		}
-		if failedNearby != 0 && (cat == 0 || cat&failedNearby != 0) {
+		if failed := nearby.get(); failed != 0 && (cat == 0 || cat&failed != 0) {
 			continue
 		}
 		if e := c.latestOf(cat); e != nil && failedOutcome(e.outcome) {
@@ -601,11 +645,26 @@ func (c *checker) latestOf(cat category) *execRec {
 			return nil
 		}
 	}
-	for i := len(c.d.execs) - 1; i >= 0; i-- {
-		e := &c.d.execs[i]
-		if cat == 0 || e.cats&cat != 0 {
-			return e
+	return c.d.latestOf(cat)
+}
+
+// latestOf returns the latest execution still held of a category (any
+// execution for 0), or nil.
+func (d *Detector) latestOf(cat category) *execRec {
+	if len(d.execs) == 0 {
+		return nil
+	}
+	if cat == 0 {
+		return &d.execs[len(d.execs)-1]
+	}
+	n := 0 // 1 + the number of the latest execution of a kind in cat
+	for ; cat != 0; cat &= cat - 1 {
+		if b := bits.TrailingZeros16(uint16(cat)); b < numCats {
+			n = max(n, d.catLatest[b])
 		}
+	}
+	if i := n - 1 - d.dropped; i >= 0 {
+		return &d.execs[i]
 	}
 	return nil
 }

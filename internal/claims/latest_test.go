@@ -1,0 +1,52 @@
+package claims
+
+import (
+	"math/rand"
+	"testing"
+)
+
+// latestOfWalk is latestOf as it was: a walk back over the history.
+func latestOfWalk(d *Detector, cat category) *execRec {
+	for i := len(d.execs) - 1; i >= 0; i-- {
+		if e := &d.execs[i]; cat == 0 || e.cats&cat != 0 {
+			return e
+		}
+	}
+	return nil
+}
+
+// TestLatestOf holds the per-category latest positions to the walk they
+// replace, through several compactions of the history.
+func TestLatestOf(t *testing.T) {
+	if catRunner != 1<<(numCats-1) {
+		t.Fatalf("numCats (%d) does not cover catRunner (%#x)", numCats, catRunner)
+	}
+	cmds := []string{"go test ./...", "npm run build", "eslint .", "git status", "ls -la", "./deploy.sh",
+		"kubectl apply -f k8s/", "pip install -r requirements.txt", "alembic upgrade head", "systemctl restart nginx",
+		"make", "cargo build --release", "echo hi", "pytest -q tests/test_api.py"}
+	rng := rand.New(rand.NewSource(1))
+	d := New()
+	nils := 0
+	cats := []category{0, catTest, catLint, catBuild, catInstall, catDeploy, catMigration, catService, catRunner, catChecks, ^category(0)}
+	for i := 0; i < 3*maxExecs+17; i++ {
+		// A stretch of commands of no kind longer than the history leaves
+		// every kind's latest run dropped.
+		cmd := cmds[rng.Intn(len(cmds))]
+		if i >= maxExecs && i < 2*maxExecs+maxExecs/2 {
+			cmd = "git log -n " + string(rune('0'+i%10))
+		}
+		d.Executed(cmd, "succeeded", "")
+		if i%7 == 0 || i%maxExecs < 3 || i%maxExecs > maxExecs-3 {
+			for _, c := range cats {
+				if got, want := d.latestOf(c), latestOfWalk(d, c); got != want {
+					t.Fatalf("after %d execs, latestOf(%#x) = %p, the walk finds %p", i+1, c, got, want)
+				} else if got == nil && c != 0 {
+					nils++
+				}
+			}
+		}
+	}
+	if nils == 0 {
+		t.Fatal("no kind's latest run was ever dropped")
+	}
+}
