@@ -92,6 +92,7 @@ type execRec struct {
 	// passes over runs too long for the clause, as most are, without
 	// following the pointer.
 	plainLen uint32
+	head     uint16 // pairHash of canon's first two bytes, when plainLen > 0
 }
 
 // execCmd is one distinct executed command. Its kinds of work are known at
@@ -162,6 +163,7 @@ func (d *Detector) Executed(command, outcome, output string) {
 	rec := execRec{execCmd: x, outcome: outcome}
 	if x.plain {
 		rec.plainLen = uint32(min(len(canon), math.MaxUint32))
+		rec.head = pairHash(canon[0], canon[1])
 	}
 	d.execs = append(d.execs, rec)
 	failed := failedOutcome(outcome)

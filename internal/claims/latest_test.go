@@ -2,6 +2,7 @@ package claims
 
 import (
 	"math/rand"
+	"strings"
 	"testing"
 )
 
@@ -49,4 +50,39 @@ func TestLatestOf(t *testing.T) {
 	if nils == 0 {
 		t.Fatal("no kind's latest run was ever dropped")
 	}
+}
+
+// plainExecInRef is plainExecIn before it hashed the clause's byte pairs.
+func plainExecInRef(d *Detector, cl string) string {
+	seen := map[*execCmd]bool{}
+	for i, n := len(d.execs)-1, 0; i >= 0 && n < 200; i, n = i-1, n+1 {
+		if l := d.execs[i].plainLen; l == 0 || int(l) > len(cl) {
+			continue
+		}
+		e := d.execs[i].execCmd
+		if seen[e] {
+			continue
+		}
+		seen[e] = true
+		if e.plain && containsAtBoundary(cl, e.info.canon) {
+			return e.info.canon
+		}
+	}
+	return ""
+}
+
+func FuzzPlainExecIn(f *testing.F) {
+	f.Add("pnpm install finished without errors", "pnpm install\ngo test ./...\nnpm run build")
+	f.Add("npm run build passes now", "npm run build\nnpm run build --watch\ngit status")
+	f.Add("the build passes now.", "make build\nls -la")
+	f.Fuzz(func(t *testing.T, cl, history string) {
+		d := New()
+		for _, line := range strings.Split(history, "\n") {
+			d.Executed(line, "nonzero_exit", "")
+		}
+		c := &checker{d: d}
+		if got, want := c.plainExecIn(cl), plainExecInRef(d, cl); got != want {
+			t.Fatalf("plainExecIn(%q) = %q, want %q", cl, got, want)
+		}
+	})
 }

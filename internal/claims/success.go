@@ -534,11 +534,23 @@ func (c *checker) plainExecIn(cl string) string {
 	// Most of the recent runs repeat a few commands; each is looked for once,
 	// at its newest run, which is where the walk would have found it.
 	c.d.walk++
+	// The pairs of bytes in cl, hashed: a command whose first two bytes are
+	// not among them cannot occur in cl, and is passed over without following
+	// its pointer (most are).
+	var pairs [pairBits / 64]uint64
+	for i := 0; i+1 < len(cl); i++ {
+		h := pairHash(cl[i], cl[i+1])
+		pairs[h/64] |= 1 << (h % 64)
+	}
 	for i, n := len(c.d.execs)-1, 0; i >= 0 && n < 200; i, n = i-1, n+1 {
-		if l := c.d.execs[i].plainLen; l == 0 || int(l) > len(cl) {
+		r := &c.d.execs[i]
+		if l := r.plainLen; l == 0 || int(l) > len(cl) {
 			continue // not plain, or cannot occur in cl
 		}
-		e := c.d.execs[i].execCmd
+		if h := r.head; pairs[h/64]&(1<<(h%64)) == 0 {
+			continue
+		}
+		e := r.execCmd
 		if e.walked == c.d.walk {
 			continue
 		}
@@ -549,6 +561,11 @@ func (c *checker) plainExecIn(cl string) string {
 	}
 	return ""
 }
+
+const pairBits = 512
+
+// pairHash hashes two bytes into [0, pairBits).
+func pairHash(a, b byte) uint16 { return (uint16(a)*31 + uint16(b)) % pairBits }
 
 // plainCandidate reports whether an executed command is distinctive enough to be
 // recognised written plainly in prose: a few words, none of them a code span.
