@@ -121,6 +121,16 @@ func newExecCmd(canon string) *execCmd {
 	return x
 }
 
+// canonCategories is commandCategories of a canonical command, splitting it
+// only when it may name a runner.
+func canonCategories(canon string) category {
+	cats := needleCategories(canon) | runnerPath(canon)
+	if mayNameRunner(canon) {
+		cats |= segRunners(commandSegments(canon, 0))
+	}
+	return cats
+}
+
 // prepared returns the command prepared for matching, splitting it first if no
 // Check has needed it yet.
 func (x *execCmd) prepared() *cmdInfo {
@@ -471,6 +481,9 @@ type checker struct {
 	rawCalls []string
 	calls    []*cmdInfo // parsed lazily
 	parsed   bool
+	catsDone bool     // callCats and anyCall are worked out
+	callCats category // kinds of work of this turn's calls
+	anyCall  bool     // this turn makes a call
 	claims   []Claim
 	budget   int // bytes the substring fallback may still scan
 	lookups  int // reconciliations done
@@ -500,6 +513,22 @@ type checker struct {
 // spent reports whether this Check has done all the work it may.
 func (c *checker) spent() bool {
 	return c.lookups >= maxLookups || c.analyses >= maxAnalyses || len(c.claims) >= maxClaims
+}
+
+// callCategories returns the kinds of work this turn's calls do, together,
+// and whether it makes any call. A success clause asks it of every Check that
+// reaches latestOf; parsing the calls whole for it was most of latestOf's cost.
+func (c *checker) callCategories() (category, bool) {
+	if !c.catsDone {
+		c.catsDone = true
+		for _, s := range c.rawCalls {
+			if canon := canonCommand(s); canon != "" {
+				c.anyCall = true
+				c.callCats |= canonCategories(canon)
+			}
+		}
+	}
+	return c.callCats, c.anyCall
 }
 
 func (c *checker) callInfos() []*cmdInfo {

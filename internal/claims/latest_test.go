@@ -86,3 +86,21 @@ func FuzzPlainExecIn(f *testing.F) {
 		}
 	})
 }
+
+// FuzzCanonCategories holds the categories latestOf and genericRun take for
+// this turn's calls to those of the calls parsed whole.
+func FuzzCanonCategories(f *testing.F) {
+	for _, s := range []string{"make", `bash -c "just x"`, "a.sh", `ta\sk`, "cd a; invoke b", "go test ./...", "./scripts/ci.sh", "  NPM   run build "} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, cmd string) {
+		canon := canonCommand(cmd)
+		if canon == "" {
+			return
+		}
+		full := newCmdInfo(cmd)
+		if got, want := canonCategories(canon), commandCategories(&full); got != want {
+			t.Errorf("%q: categories %b, want %b", cmd, got, want)
+		}
+	})
+}

@@ -579,10 +579,8 @@ func (c *checker) genericRun(s *sent, in *sentInfo) {
 	if c.d.latestOf(cat) != nil {
 		return
 	}
-	for _, e := range c.callInfos() {
-		if commandCategories(e)&cat != 0 {
-			return
-		}
+	if cats, _ := c.callCategories(); cats&cat != 0 {
+		return
 	}
 	// A script or task runner could be the test run under another name.
 	if c.d.latestOf(catRunner) != nil {

@@ -657,10 +657,8 @@ func isNumber(w string) bool {
 // 0), or nil when this turn's own calls make the answer unknown: their
 // results come after the message.
 func (c *checker) latestOf(cat category) *execRec {
-	for _, e := range c.callInfos() {
-		if cat == 0 || commandCategories(e)&cat != 0 {
-			return nil
-		}
+	if cats, any := c.callCategories(); cat == 0 && any || cats&cat != 0 {
+		return nil
 	}
 	return c.d.latestOf(cat)
 }
