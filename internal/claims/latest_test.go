@@ -2,6 +2,7 @@ package claims
 
 import (
 	"math/rand"
+	"regexp/syntax"
 	"strings"
 	"testing"
 )
@@ -103,4 +104,36 @@ func FuzzCanonCategories(f *testing.F) {
 			t.Errorf("%q: categories %b, want %b", cmd, got, want)
 		}
 	})
+}
+
+// TestSuccRulesStartAtWords checks findAll's premise: every alternative of
+// every success expression opens with \b (FuzzSuccFindAll checks that a word
+// byte follows it, by comparing the matches).
+func TestSuccRulesStartAtWords(t *testing.T) {
+	var opens func(re *syntax.Regexp) bool
+	opens = func(re *syntax.Regexp) bool {
+		switch re.Op {
+		case syntax.OpWordBoundary:
+			return true
+		case syntax.OpConcat, syntax.OpCapture:
+			return len(re.Sub) > 0 && opens(re.Sub[0])
+		case syntax.OpAlternate:
+			for _, sub := range re.Sub {
+				if !opens(sub) {
+					return false
+				}
+			}
+			return true
+		}
+		return false
+	}
+	for i, r := range succRules {
+		re, err := syntax.Parse(r.re.String(), syntax.Perl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !opens(re) {
+			t.Errorf("rule %d: an alternative of %v does not open with \\b", i, r.re)
+		}
+	}
 }

@@ -254,6 +254,36 @@ var succRules = []succRule{
 	}},
 }
 
+// succAnchored holds each success rule's expression matched only at the
+// start of the text. Every alternative of the expressions starts with \b and
+// a word byte, so a match can start only where a word does: findAll tries the
+// anchored expression at each word start instead of letting the expression
+// try every byte, which was most of what reading a success clause cost
+// (FuzzSuccFindAll holds the two to each other).
+var succAnchored = func() []*regexp.Regexp {
+	out := make([]*regexp.Regexp, len(succRules))
+	for i, r := range succRules {
+		out[i] = regexp.MustCompile(`^(?:` + r.re.String() + `)`)
+	}
+	return out
+}()
+
+// findAll is succRules[i].re.FindAllStringIndex(cl, -1), appended to dst.
+func findAll(i int, cl string, dst [][2]int) [][2]int {
+	anchored := succAnchored[i]
+	for p := 0; p < len(cl); p++ {
+		// \b before a word byte: the start of an ASCII word
+		if !isASCIIWord(cl[p]) || p > 0 && isASCIIWord(cl[p-1]) {
+			continue
+		}
+		if m := anchored.FindStringIndex(cl[p:]); m != nil {
+			dst = append(dst, [2]int{p, p + m[1]})
+			p += m[1] - 1 // the next match starts at or after this one's end
+		}
+	}
+	return dst
+}
+
 // checkSuccess flags success reported in a sentence when the latest
 // execution it is about failed. found says the rules already saw a success
 // phrase in it that the success stems do not find.
@@ -413,11 +443,12 @@ func (c *checker) successClause(s *sent, from, to int, nearby *failedNearby) {
 			lastHit = max(lastHit, m[0])
 		}
 	}
-	for _, r := range succRules {
+	for i, r := range succRules {
 		if !hasAny(cl, r.needs) || !r.must(cl) {
 			continue
 		}
-		for _, m := range r.re.FindAllStringIndex(cl, -1) {
+		var mbuf [4][2]int
+		for _, m := range findAll(i, cl, mbuf[:0]) {
 			ph := cl[m[0]:m[1]]
 			hits = append(hits, hit{cat: r.cat, mark: -1, checks: strings.Contains(ph, "green") || strings.Contains(ph, "pass")})
 			rest = strings.Replace(rest, cl[m[0]:m[1]], " ", 1)
