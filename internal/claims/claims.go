@@ -64,8 +64,9 @@ type Detector struct {
 	// known holds each command run so far, so that a command run again, as
 	// most are, shares its record instead of being stored anew: a daemon keeps
 	// thousands of sessions' histories.
-	known map[string]*execCmd
-	out   outputIndex
+	known      map[string]*execCmd
+	knownReset bool // known was dropped for a new map at least once
+	out        outputIndex
 	// What a success claim could contradict: a command whose latest run
 	// failed, a kind of work whose latest run failed, or a failed latest
 	// run. When none holds, success words cannot be findings and Check does
@@ -154,9 +155,12 @@ func (d *Detector) Executed(command, outcome, output string) {
 	x := d.known[canon]
 	if x == nil {
 		x = newExecCmd(canon)
-		// A record made after known was reset may be of a command failedCmds holds.
-		x.inFailed = len(d.failedCmds) > 0 && d.failedCmds[canon]
+		// A record made after known was reset may be of a command failedCmds
+		// holds. Before that, every command failedCmds holds has its record in
+		// known, so a new one is not among them and the lookup is saved.
+		x.inFailed = d.knownReset && len(d.failedCmds) > 0 && d.failedCmds[canon]
 		if d.known == nil || len(d.known) >= maxExecs {
+			d.knownReset = d.known != nil
 			d.known = make(map[string]*execCmd) // bounded like the history itself
 		}
 		d.known[canon] = x
@@ -413,25 +417,30 @@ func mannerAt(s string, i int, stem string) bool {
 // calls than in bytes, and on long prose the walk costs what they do.
 func successPositions(text string) []int {
 	var out []int
-	for i := 0; i+1 < len(text); i++ {
-		// One bit test on the first two bytes turns away nearly every
-		// position; the first byte alone let through every 'e', 'c', 'p', …
-		if b := text[i+1]; stemPairs[text[i]][b>>6]&(1<<(b&63)) == 0 {
+	// Every stem is at least three bytes long, so each occurrence puts its
+	// first two bytes or its second and third at an odd offset: looking at
+	// the pairs at odd offsets only, and at the two starts they may belong
+	// to, halves the walk (the first pairs alone, at every offset, was one
+	// bit test per byte).
+	for q := 1; q+1 < len(text); q += 2 {
+		if b := text[q+1]; stemInner[text[q]][b>>6]&(1<<(b&63)) == 0 {
 			continue
 		}
-		t := &stemStart[text[i]]
-		for _, k := range t {
-			if k == 0 {
+		for i := q - 1; i <= q; i++ {
+			t := &stemStart[text[i]]
+			for _, k := range t {
+				if k == 0 {
+					break
+				}
+				stem := allStems[k-1]
+				if text[i+1] != stem[1] || !strings.HasPrefix(text[i:], stem) {
+					continue
+				}
+				if int(k) <= len(successStems) || mannerAt(text, i, stem) {
+					out = append(out, i)
+				}
 				break
 			}
-			stem := allStems[k-1]
-			if text[i+1] != stem[1] || !strings.HasPrefix(text[i:], stem) {
-				continue
-			}
-			if int(k) <= len(successStems) || mannerAt(text, i, stem) {
-				out = append(out, i)
-			}
-			break
 		}
 	}
 	return out
@@ -464,11 +473,16 @@ var (
 		}
 		return t
 	}()
-	// stemPairs marks, by a stem's first byte, the second bytes of the stems
-	// starting with it.
-	stemPairs = func() (t [256][4]uint64) {
+	// stemInner marks the first two and the second and third bytes of each
+	// stem: by the first byte of the pair, its second byte.
+	stemInner = func() (t [256][4]uint64) {
 		for _, s := range allStems {
-			t[s[0]][s[1]>>6] |= 1 << (s[1] & 63)
+			if len(s) < 3 {
+				panic("claims: a success stem must be at least three bytes: " + s)
+			}
+			for _, p := range []string{s[0:2], s[1:3]} {
+				t[p[0]][p[1]>>6] |= 1 << (p[1] & 63)
+			}
 		}
 		return t
 	}()
