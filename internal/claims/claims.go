@@ -115,18 +115,30 @@ type execCmd struct {
 
 func newExecCmd(canon string) *execCmd {
 	x := &execCmd{info: cmdInfo{canon: canon}, plain: plainCandidate(canon)}
-	x.cats = needleCategories(canon) | runnerPath(canon)
-	if mayNameRunner(canon) {
+	cats := needleCats(canon)
+	x.cats = cats&^runnerWord | runnerPath(canon)
+	if mayRunner(canon, cats) {
 		x.cats |= segRunners(x.prepared().segs)
 	}
 	return x
 }
 
+// mayRunner is mayNameRunner(canon), given needleCats(canon): without quotes
+// or backslashes it is whether canon holds a runner word, which the walk for
+// the categories has found.
+func mayRunner(canon string, cats category) bool {
+	if hasQuoting(canon) {
+		return mayNameRunner(canon)
+	}
+	return cats&runnerWord != 0
+}
+
 // canonCategories is commandCategories of a canonical command, splitting it
 // only when it may name a runner.
 func canonCategories(canon string) category {
-	cats := needleCategories(canon) | runnerPath(canon)
-	if mayNameRunner(canon) {
+	raw := needleCats(canon)
+	cats := raw&^runnerWord | runnerPath(canon)
+	if mayRunner(canon, raw) {
 		cats |= segRunners(commandSegments(canon, 0))
 	}
 	return cats

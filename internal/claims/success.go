@@ -37,11 +37,21 @@ var catNeedles = []struct {
 	{catService, []string{"systemctl", "service ", "docker start", "docker run", "compose up", "docker-compose up", "restart", "pm2", "supervisorctl", "nginx -s"}},
 }
 
+// runnerWord is not a kind of work: needleCats sets it when canon holds one of
+// the words mayNameRunner looks for, so that a command without quotes or
+// backslashes is not walked again for them (FuzzExecCmdCategories covers it).
+const runnerWord category = 1 << 15
+
+var runnerWords = []string{".sh", "just", "task", "invoke", "make"}
+
 // catNeedleAt lists, by their first byte, the needles of catNeedles with their
-// categories. needleCategories compares second bytes before whole needles, so
-// every needle has two.
+// categories, and the runner words. needleCats compares second bytes before
+// whole needles, so every needle has two.
 var catNeedleAt = func() (t [256][]catNeedle) {
-	for _, n := range catNeedles {
+	for _, n := range append(catNeedles[:len(catNeedles):len(catNeedles)], struct {
+		cat     category
+		needles []string
+	}{runnerWord, runnerWords}) {
 		for _, s := range n.needles {
 			if len(s) < 2 {
 				panic("claims: a category needle must be at least two bytes: " + s)
@@ -61,6 +71,9 @@ var catPairs = func() (t [256][4]uint64) {
 			t[s[0]][s[1]>>6] |= 1 << (s[1] & 63)
 		}
 	}
+	for _, s := range runnerWords {
+		t[s[0]][s[1]>>6] |= 1 << (s[1] & 63)
+	}
 	return t
 }()
 
@@ -72,7 +85,10 @@ type catNeedle struct {
 // needleCategories is the union of the categories whose needles occur in canon.
 // Every exec is categorised, and a hundred substring searches each cost more than
 // one walk over the command looking up the few needles that start with each byte.
-func needleCategories(canon string) category {
+func needleCategories(canon string) category { return needleCats(canon) &^ runnerWord }
+
+// needleCats is needleCategories with runnerWord.
+func needleCats(canon string) category {
 	var c category
 	for i := 0; i+1 < len(canon); i++ {
 		if b := canon[i+1]; catPairs[canon[i]][b>>6]&(1<<(b&63)) == 0 {
@@ -118,7 +134,7 @@ func runnerPath(canon string) category {
 // others), so the words are looked for in canon with all of them taken off:
 // `grep -rn "tenant" src/` is not split for this.
 func mayNameRunner(canon string) bool {
-	if strings.ContainsAny(canon, `"'\`) {
+	if hasQuoting(canon) {
 		var buf [256]byte
 		b := buf[:0]
 		for i := 0; i < len(canon); i++ {
@@ -131,9 +147,10 @@ func mayNameRunner(canon string) bool {
 		}
 		canon = unsafe.String(&b[0], len(b)) // read only below, while b lives
 	}
-	return strings.Contains(canon, ".sh") || strings.Contains(canon, "just") ||
-		strings.Contains(canon, "task") || strings.Contains(canon, "invoke") || strings.Contains(canon, "make")
+	return hasAny(canon, runnerWords)
 }
+
+func hasQuoting(canon string) bool { return strings.ContainsAny(canon, `"'\`) }
 
 var (
 	reObjTest    = regexp.MustCompile(`\b(?:tests?|test suite|suite|specs?|e2e|unit tests|test cases)\b`)
