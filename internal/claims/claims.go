@@ -88,12 +88,16 @@ const numCats = 8 // the bits of category in use
 
 type execRec struct {
 	*execCmd // shared by every run of the same command
-	outcome  string
 	// plainLen is len(canon) of a plainCandidate command, else 0: plainExecIn
 	// passes over runs too long for the clause, as most are, without
 	// following the pointer.
 	plainLen uint32
 	head     uint16 // pairHash of canon's first two bytes, when plainLen > 0
+	// failed and notRun are failedOutcome and notRunOutcome of the run's
+	// outcome, kept instead of the outcome's string: the record is half the
+	// size (16 bytes), and the history (up to maxExecs of them per session)
+	// is walked on every success clause and every lookup.
+	failed, notRun bool
 }
 
 // execCmd is one distinct executed command. Its kinds of work are known at
@@ -186,13 +190,13 @@ func (d *Detector) Executed(command, outcome, output string) {
 	for cats, n := x.cats, d.dropped+len(d.execs)+1; cats != 0; cats &= cats - 1 {
 		d.catLatest[bits.TrailingZeros16(uint16(cats))] = n
 	}
-	rec := execRec{execCmd: x, outcome: outcome}
+	failed := failedOutcome(outcome)
+	rec := execRec{execCmd: x, failed: failed, notRun: notRunOutcome(outcome)}
 	if x.plain {
 		rec.plainLen = uint32(min(len(canon), math.MaxUint32))
 		rec.head = pairHash(canon[0], canon[1])
 	}
 	d.execs = append(d.execs, rec)
-	failed := failedOutcome(outcome)
 	d.latestFailed = failed
 	if failed {
 		d.failedCats |= x.cats
@@ -640,7 +644,7 @@ func (c *checker) lookup(cmd string) verdict {
 	for i := len(c.d.execs) - 1; i >= 0; i-- {
 		e := &c.d.execs[i]
 		if info.matches(e.prepared()) {
-			if !notRunOutcome(e.outcome) {
+			if !e.notRun {
 				return backed
 			}
 			sawNotRun = true

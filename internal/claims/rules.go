@@ -555,7 +555,7 @@ func (c *checker) emitSentence(s *sent, in *sentInfo) {
 			// A message cannot know the result of its own call, so only an
 			// earlier failed run contradicts a reported success.
 			if cl.success && !c.callMatches(cl.cmd) {
-				if e := c.latestMatching(cl.cmd); e != nil && failedOutcome(e.outcome) {
+				if e := c.latestMatching(cl.cmd); e != nil && e.failed {
 					c.add(reasonContradicts, cl.cmd, cl.start, cl.end)
 				}
 			}

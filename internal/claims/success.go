@@ -505,14 +505,14 @@ func (c *checker) successClause(s *sent, from, to int, nearby *failedNearby) {
 			if !c.spanIsCommand(s, k) || c.callMatches(cmd) {
 				continue
 			}
-			if e := c.latestMatching(cmd); e != nil && failedOutcome(e.outcome) {
+			if e := c.latestMatching(cmd); e != nil && e.failed {
 				c.add(reasonContradicts, cmd, s.start, s.end)
 			}
 			continue
 		}
 		if plain != "" {
 			if !c.callMatches(plain) {
-				if e := c.latestMatching(plain); e != nil && failedOutcome(e.outcome) {
+				if e := c.latestMatching(plain); e != nil && e.failed {
 					c.add(reasonContradicts, plain, s.start, s.end)
 				}
 			}
@@ -526,7 +526,7 @@ func (c *checker) successClause(s *sent, from, to int, nearby *failedNearby) {
 		// no command speaks of the run an earlier clause of the sentence
 		// named, when that run is of the kind the clause names.
 		if cmd, e := c.earlierNamedRun(s, from, cat); e != nil {
-			if !c.callMatches(cmd) && failedOutcome(e.outcome) {
+			if !c.callMatches(cmd) && e.failed {
 				c.add(reasonContradicts, cmd, s.start, s.end)
 			}
 			continue
@@ -539,7 +539,7 @@ func (c *checker) successClause(s *sent, from, to int, nearby *failedNearby) {
 		if failed := nearby.get(); failed != 0 && (cat == 0 || cat&failed != 0) {
 			continue
 		}
-		if e := c.latestOf(cat); e != nil && failedOutcome(e.outcome) {
+		if e := c.latestOf(cat); e != nil && e.failed {
 			c.add(reasonContradicts, "", s.start, s.end)
 		}
 	}
