@@ -399,6 +399,10 @@ func clauseSplits(sh string, dst [][2]int) [][2]int {
 			// Every alternative that starts with white space takes all of it: what
 			// follows it decides, so the rest of the run can be skipped on a miss.
 			j := spaces(i)
+			if j < len(sh) && sh[j] != 'b' && sh[j] != '-' && sh[j] != "—"[0] {
+				i = j // most words start no separator ("—" and "–" share their first byte)
+				continue
+			}
 			end := -1
 			for _, sep := range [...]string{"but", "—", "–", "-"} {
 				if k := j + len(sep); strings.HasPrefix(sh[j:], sep) && k < len(sh) && isSpace(sh[k]) {
