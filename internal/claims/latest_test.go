@@ -137,3 +137,18 @@ func TestSuccRulesStartAtWords(t *testing.T) {
 		}
 	}
 }
+
+// TestSuccStarts checks the success rules' start bytes on the words their
+// alternatives open with (FuzzSuccFindAll compares the matches).
+func TestSuccStarts(t *testing.T) {
+	for i, r := range succRules {
+		for _, w := range []string{"all", "tests", "suite", "specs", "e2e", "build", "built", "compiled", "image", "bundle", "successfully",
+			"lint", "vet", "tsc", "format", "type", "completed", "finished", "ran", "exited", "worked", "succeeded", "installed", "deployed",
+			"applied", "started", "restarted", "rolled", "upgraded", "migrated", "synced", "updated", "no", "without", "exit", "everything",
+			"it", "they", "both", "went", "0", "12"} {
+			if m := r.re.FindStringIndex(w + " passed successfully"); m != nil && m[0] == 0 && !succStarts[i][w[0]] {
+				t.Errorf("rule %d matches at %q but its start bytes lack %q", i, w, w[0])
+			}
+		}
+	}
+}

@@ -3,7 +3,10 @@ package claims
 import (
 	"math/bits"
 	"regexp"
+	"regexp/syntax"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 	"unsafe"
 )
 
@@ -285,12 +288,108 @@ var succAnchored = func() []*regexp.Regexp {
 	return out
 }()
 
+// succStarts holds, per success rule, a superset of the bytes a match can
+// start with: most words of a clause start none of the rule's alternatives,
+// and are passed over without asking the expression.
+var succStarts = func() [][256]bool {
+	out := make([][256]bool, len(succRules))
+	for i, r := range succRules {
+		re, err := syntax.Parse(r.re.String(), syntax.Perl)
+		if err != nil {
+			panic(err)
+		}
+		set, empty := firstBytes(re)
+		if empty {
+			panic("claims: a success expression matches the empty string: " + r.re.String())
+		}
+		out[i] = set
+	}
+	return out
+}()
+
+// firstBytes returns a superset of the bytes a match of re can start with,
+// and whether re can match the empty string (then what follows it can start
+// the match too).
+func firstBytes(re *syntax.Regexp) (set [256]bool, empty bool) {
+	union := func(s [256]bool) {
+		for b := range set {
+			set[b] = set[b] || s[b]
+		}
+	}
+	addRune := func(r rune) {
+		if r < utf8.RuneSelf {
+			set[r] = true
+			return
+		}
+		var b [utf8.UTFMax]byte
+		utf8.EncodeRune(b[:], r)
+		set[b[0]] = true
+	}
+	switch re.Op {
+	case syntax.OpEmptyMatch, syntax.OpBeginLine, syntax.OpEndLine, syntax.OpBeginText, syntax.OpEndText,
+		syntax.OpWordBoundary, syntax.OpNoWordBoundary:
+		return set, true
+	case syntax.OpLiteral:
+		if len(re.Rune) == 0 {
+			return set, true
+		}
+		addRune(re.Rune[0])
+		if re.Flags&syntax.FoldCase != 0 {
+			for f := unicode.SimpleFold(re.Rune[0]); f != re.Rune[0]; f = unicode.SimpleFold(f) {
+				addRune(f)
+			}
+		}
+		return set, false
+	case syntax.OpCharClass:
+		for k := 0; k+1 < len(re.Rune); k += 2 {
+			for r := re.Rune[k]; r <= re.Rune[k+1] && r < utf8.RuneSelf; r++ {
+				set[r] = true
+			}
+			if re.Rune[k+1] >= utf8.RuneSelf {
+				for b := 0xC0; b < 256; b++ {
+					set[b] = true // any lead byte
+				}
+			}
+		}
+		return set, false
+	case syntax.OpCapture, syntax.OpPlus:
+		return firstBytes(re.Sub[0])
+	case syntax.OpStar, syntax.OpQuest:
+		set, _ = firstBytes(re.Sub[0])
+		return set, true
+	case syntax.OpRepeat:
+		set, empty = firstBytes(re.Sub[0])
+		return set, empty || re.Min == 0
+	case syntax.OpConcat:
+		for _, sub := range re.Sub {
+			s, e := firstBytes(sub)
+			union(s)
+			if !e {
+				return set, false
+			}
+		}
+		return set, true
+	case syntax.OpAlternate:
+		for _, sub := range re.Sub {
+			s, e := firstBytes(sub)
+			union(s)
+			empty = empty || e
+		}
+		return set, empty
+	}
+	for b := range set {
+		set[b] = true // an operator not listed: any byte
+	}
+	return set, true
+}
+
 // findAll is succRules[i].re.FindAllStringIndex(cl, -1), appended to dst.
 func findAll(i int, cl string, dst [][2]int) [][2]int {
-	anchored := succAnchored[i]
+	anchored, starts := succAnchored[i], &succStarts[i]
 	for p := 0; p < len(cl); p++ {
-		// \b before a word byte: the start of an ASCII word
-		if !isASCIIWord(cl[p]) || p > 0 && isASCIIWord(cl[p-1]) {
+		// \b before a word byte: the start of an ASCII word, and one the
+		// rule's alternatives can start with
+		if !starts[cl[p]] || !isASCIIWord(cl[p]) || p > 0 && isASCIIWord(cl[p-1]) {
 			continue
 		}
 		if m := anchored.FindStringIndex(cl[p:]); m != nil {
