@@ -20,6 +20,7 @@
 package claims
 
 import (
+	"hash/maphash"
 	"math"
 	"math/bits"
 	"strings"
@@ -64,7 +65,7 @@ type Detector struct {
 	// known holds each command run so far, so that a command run again, as
 	// most are, shares its record instead of being stored anew: a daemon keeps
 	// thousands of sessions' histories.
-	known      map[string]*execCmd
+	known      cmdTable
 	knownReset bool // known was dropped for a new map at least once
 	out        outputIndex
 	// What a success claim could contradict: a command whose latest run
@@ -158,6 +159,65 @@ func (x *execCmd) prepared() *cmdInfo {
 	return &x.info
 }
 
+// cmdTable maps canonical commands to their records (Detector.known). It is a
+// map written out so that a new command, as a third of a scan's execs are, is
+// hashed once (a map hashes it to look it up and again to insert it), and
+// growing moves stored hashes instead of hashing every command again: the
+// map's two hashes and its growth were half of Executed.
+type cmdTable struct {
+	slots []cmdSlot // open addressing, linear probing; len 0 or a power of two
+	n     int
+}
+
+type cmdSlot struct {
+	h uint64
+	x *execCmd // nil: empty; its canon is the key
+}
+
+var cmdSeed = maphash.MakeSeed()
+
+// find returns canon's record, or nil; and canon's hash, for add.
+func (t *cmdTable) find(canon string) (*execCmd, uint64) {
+	h := maphash.String(cmdSeed, canon)
+	if len(t.slots) == 0 {
+		return nil, h
+	}
+	mask := uint64(len(t.slots) - 1)
+	for i := h & mask; ; i = (i + 1) & mask {
+		s := &t.slots[i]
+		if s.x == nil {
+			return nil, h
+		}
+		if s.h == h && s.x.info.canon == canon {
+			return s.x, h
+		}
+	}
+}
+
+// add inserts x, whose canon has hash h and is not in t.
+func (t *cmdTable) add(h uint64, x *execCmd) {
+	if 4*(t.n+1) > 3*len(t.slots) {
+		old := t.slots
+		t.slots = make([]cmdSlot, max(16, 2*len(old)))
+		for _, s := range old {
+			if s.x != nil {
+				t.put(s)
+			}
+		}
+	}
+	t.put(cmdSlot{h, x})
+	t.n++
+}
+
+func (t *cmdTable) put(s cmdSlot) {
+	mask := uint64(len(t.slots) - 1)
+	i := s.h & mask
+	for t.slots[i].x != nil {
+		i = (i + 1) & mask
+	}
+	t.slots[i] = s
+}
+
 // New returns a Detector for one session.
 func New() *Detector { return &Detector{} }
 
@@ -168,18 +228,18 @@ func (d *Detector) Executed(command, outcome, output string) {
 	if canon == "" {
 		return
 	}
-	x := d.known[canon]
+	x, h := d.known.find(canon)
 	if x == nil {
 		x = newExecCmd(canon)
 		// A record made after known was reset may be of a command failedCmds
 		// holds. Before that, every command failedCmds holds has its record in
 		// known, so a new one is not among them and the lookup is saved.
 		x.inFailed = d.knownReset && len(d.failedCmds) > 0 && d.failedCmds[canon]
-		if d.known == nil || len(d.known) >= maxExecs {
-			d.knownReset = d.known != nil
-			d.known = make(map[string]*execCmd) // bounded like the history itself
+		if d.known.n >= maxExecs {
+			d.knownReset = true
+			d.known = cmdTable{} // bounded like the history itself
 		}
-		d.known[canon] = x
+		d.known.add(h, x)
 	}
 	if len(d.execs) == maxExecs {
 		// The oldest quarter goes at once: shifting the history by one for every exec

@@ -3,6 +3,7 @@ package claims
 import (
 	"math/rand"
 	"regexp/syntax"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -150,5 +151,41 @@ func TestSuccStarts(t *testing.T) {
 				t.Errorf("rule %d matches at %q but its start bytes lack %q", i, w, w[0])
 			}
 		}
+	}
+}
+
+// TestCmdTable holds known to a map through growth and resets: every command
+// run again before a reset shares its record, and none after.
+func TestCmdTable(t *testing.T) {
+	d := New()
+	ref := map[string]*execCmd{}
+	rng := rand.New(rand.NewSource(2))
+	var cmds []string
+	for i := 0; i < 3*maxExecs; i++ {
+		cmd := "echo " + strconv.Itoa(i)
+		if len(cmds) > 0 && rng.Intn(3) == 0 {
+			cmd = cmds[rng.Intn(len(cmds))]
+		} else {
+			cmds = append(cmds, cmd)
+		}
+		before := d.known.n
+		d.Executed(cmd, "succeeded", "")
+		x, _ := d.known.find(cmd)
+		if x == nil {
+			t.Fatalf("%q not found after its exec", cmd)
+		}
+		if d.known.n < before { // reset: the reference starts over too
+			ref = map[string]*execCmd{}
+		}
+		if r, ok := ref[cmd]; ok && r != x {
+			t.Fatalf("%q: a new record while the old one is known", cmd)
+		}
+		ref[cmd] = x
+		if d.known.n != len(ref) {
+			t.Fatalf("known holds %d commands, the reference %d", d.known.n, len(ref))
+		}
+	}
+	if !d.knownReset {
+		t.Fatal("known was never reset")
 	}
 }
