@@ -20,7 +20,9 @@
 package claims
 
 import (
+	"hash/maphash"
 	"math"
+	"math/bits"
 	"strings"
 	"sync"
 	"unicode/utf8"
@@ -63,8 +65,9 @@ type Detector struct {
 	// known holds each command run so far, so that a command run again, as
 	// most are, shares its record instead of being stored anew: a daemon keeps
 	// thousands of sessions' histories.
-	known map[string]*execCmd
-	out   outputIndex
+	known      cmdTable
+	knownReset bool // known was dropped for a new map at least once
+	out        outputIndex
 	// What a success claim could contradict: a command whose latest run
 	// failed, a kind of work whose latest run failed, or a failed latest
 	// run. When none holds, success words cannot be findings and Check does
@@ -73,15 +76,29 @@ type Detector struct {
 	failedCats   category        // kinds whose latest run failed
 	latestFailed bool
 	walk         uint64 // numbers the walks over execs that visit each command once (execCmd.walked)
+	// dropped counts the executions compacted out of execs, so that
+	// execs[i] is execution number dropped+i of the session. catLatest holds,
+	// per category bit, 1 + the number of the latest execution of that kind
+	// (0: none yet): latestOf answers from it instead of walking the history
+	// back, which on every success clause cost as much as the rest of it.
+	dropped   int
+	catLatest [numCats]int
 }
+
+const numCats = 8 // the bits of category in use
 
 type execRec struct {
 	*execCmd // shared by every run of the same command
-	outcome  string
 	// plainLen is len(canon) of a plainCandidate command, else 0: plainExecIn
 	// passes over runs too long for the clause, as most are, without
 	// following the pointer.
 	plainLen uint32
+	head     uint16 // pairHash of canon's first two bytes, when plainLen > 0
+	// failed and notRun are failedOutcome and notRunOutcome of the run's
+	// outcome, kept instead of the outcome's string: the record is half the
+	// size (16 bytes), and the history (up to maxExecs of them per session)
+	// is walked on every success clause and every lookup.
+	failed, notRun bool
 }
 
 // execCmd is one distinct executed command. Its kinds of work are known at
@@ -103,11 +120,33 @@ type execCmd struct {
 
 func newExecCmd(canon string) *execCmd {
 	x := &execCmd{info: cmdInfo{canon: canon}, plain: plainCandidate(canon)}
-	x.cats = needleCategories(canon) | runnerPath(canon)
-	if mayNameRunner(canon) {
+	cats := needleCats(canon)
+	x.cats = cats&^runnerWord | runnerPath(canon)
+	if mayRunner(canon, cats) {
 		x.cats |= segRunners(x.prepared().segs)
 	}
 	return x
+}
+
+// mayRunner is mayNameRunner(canon), given needleCats(canon): without quotes
+// or backslashes it is whether canon holds a runner word, which the walk for
+// the categories has found.
+func mayRunner(canon string, cats category) bool {
+	if hasQuoting(canon) {
+		return mayNameRunner(canon)
+	}
+	return cats&runnerWord != 0
+}
+
+// canonCategories is commandCategories of a canonical command, splitting it
+// only when it may name a runner.
+func canonCategories(canon string) category {
+	raw := needleCats(canon)
+	cats := raw&^runnerWord | runnerPath(canon)
+	if mayRunner(canon, raw) {
+		cats |= segRunners(commandSegments(canon, 0))
+	}
+	return cats
 }
 
 // prepared returns the command prepared for matching, splitting it first if no
@@ -120,6 +159,65 @@ func (x *execCmd) prepared() *cmdInfo {
 	return &x.info
 }
 
+// cmdTable maps canonical commands to their records (Detector.known). It is a
+// map written out so that a new command, as a third of a scan's execs are, is
+// hashed once (a map hashes it to look it up and again to insert it), and
+// growing moves stored hashes instead of hashing every command again: the
+// map's two hashes and its growth were half of Executed.
+type cmdTable struct {
+	slots []cmdSlot // open addressing, linear probing; len 0 or a power of two
+	n     int
+}
+
+type cmdSlot struct {
+	h uint64
+	x *execCmd // nil: empty; its canon is the key
+}
+
+var cmdSeed = maphash.MakeSeed()
+
+// find returns canon's record, or nil; and canon's hash, for add.
+func (t *cmdTable) find(canon string) (*execCmd, uint64) {
+	h := maphash.String(cmdSeed, canon)
+	if len(t.slots) == 0 {
+		return nil, h
+	}
+	mask := uint64(len(t.slots) - 1)
+	for i := h & mask; ; i = (i + 1) & mask {
+		s := &t.slots[i]
+		if s.x == nil {
+			return nil, h
+		}
+		if s.h == h && s.x.info.canon == canon {
+			return s.x, h
+		}
+	}
+}
+
+// add inserts x, whose canon has hash h and is not in t.
+func (t *cmdTable) add(h uint64, x *execCmd) {
+	if 4*(t.n+1) > 3*len(t.slots) {
+		old := t.slots
+		t.slots = make([]cmdSlot, max(16, 2*len(old)))
+		for _, s := range old {
+			if s.x != nil {
+				t.put(s)
+			}
+		}
+	}
+	t.put(cmdSlot{h, x})
+	t.n++
+}
+
+func (t *cmdTable) put(s cmdSlot) {
+	mask := uint64(len(t.slots) - 1)
+	i := s.h & mask
+	for t.slots[i].x != nil {
+		i = (i + 1) & mask
+	}
+	t.slots[i] = s
+}
+
 // New returns a Detector for one session.
 func New() *Detector { return &Detector{} }
 
@@ -130,27 +228,35 @@ func (d *Detector) Executed(command, outcome, output string) {
 	if canon == "" {
 		return
 	}
-	x := d.known[canon]
+	x, h := d.known.find(canon)
 	if x == nil {
 		x = newExecCmd(canon)
-		// A record made after known was reset may be of a command failedCmds holds.
-		x.inFailed = len(d.failedCmds) > 0 && d.failedCmds[canon]
-		if d.known == nil || len(d.known) >= maxExecs {
-			d.known = make(map[string]*execCmd) // bounded like the history itself
+		// A record made after known was reset may be of a command failedCmds
+		// holds. Before that, every command failedCmds holds has its record in
+		// known, so a new one is not among them and the lookup is saved.
+		x.inFailed = d.knownReset && len(d.failedCmds) > 0 && d.failedCmds[canon]
+		if d.known.n >= maxExecs {
+			d.knownReset = true
+			d.known = cmdTable{} // bounded like the history itself
 		}
-		d.known[canon] = x
+		d.known.add(h, x)
 	}
 	if len(d.execs) == maxExecs {
 		// The oldest quarter goes at once: shifting the history by one for every exec
 		// of a long session moved all of it each time.
 		d.execs = d.execs[:copy(d.execs, d.execs[maxExecs/4:])]
+		d.dropped += maxExecs / 4
 	}
-	rec := execRec{execCmd: x, outcome: outcome}
+	for cats, n := x.cats, d.dropped+len(d.execs)+1; cats != 0; cats &= cats - 1 {
+		d.catLatest[bits.TrailingZeros16(uint16(cats))] = n
+	}
+	failed := failedOutcome(outcome)
+	rec := execRec{execCmd: x, failed: failed, notRun: notRunOutcome(outcome)}
 	if x.plain {
 		rec.plainLen = uint32(min(len(canon), math.MaxUint32))
+		rec.head = pairHash(canon[0], canon[1])
 	}
 	d.execs = append(d.execs, rec)
-	failed := failedOutcome(outcome)
 	d.latestFailed = failed
 	if failed {
 		d.failedCats |= x.cats
@@ -247,6 +353,7 @@ func (c *checker) release() {
 		wordBuf:    c.wordBuf[:0],
 		guardBuf:   c.guardBuf[:0],
 		splitBuf:   c.splitBuf[:0],
+		boundBuf:   c.boundBuf[:0],
 		lineCmd:    c.lineCmd[:0],
 		spanBuf:    c.spanBuf[:0],
 		sentBuf:    c.sentBuf[:0],
@@ -254,7 +361,7 @@ func (c *checker) release() {
 		infoBuf:    c.infoBuf[:0],
 	}
 	if cap(c.shapeBuf) > keep || cap(c.offBuf) > keep || cap(c.wordBuf) > keep || cap(c.guardBuf) > keep ||
-		cap(c.splitBuf) > keep || cap(c.lineCmd) > keep || cap(c.spanBuf) > keep || cap(c.sentBuf) > 256 ||
+		cap(c.splitBuf) > keep || cap(c.boundBuf) > keep || cap(c.lineCmd) > keep || cap(c.spanBuf) > keep || cap(c.sentBuf) > 256 ||
 		cap(c.introSpans) > keep || cap(c.infoBuf) > 256 {
 		return
 	}
@@ -386,23 +493,30 @@ func mannerAt(s string, i int, stem string) bool {
 // calls than in bytes, and on long prose the walk costs what they do.
 func successPositions(text string) []int {
 	var out []int
-	for i := 0; i+1 < len(text); i++ {
-		t := &stemStart[text[i]]
-		if t[0] == 0 {
+	// Every stem is at least three bytes long, so each occurrence puts its
+	// first two bytes or its second and third at an odd offset: looking at
+	// the pairs at odd offsets only, and at the two starts they may belong
+	// to, halves the walk (the first pairs alone, at every offset, was one
+	// bit test per byte).
+	for q := 1; q+1 < len(text); q += 2 {
+		if b := text[q+1]; stemInner[text[q]][b>>6]&(1<<(b&63)) == 0 {
 			continue
 		}
-		for _, k := range t {
-			if k == 0 {
+		for i := q - 1; i <= q; i++ {
+			t := &stemStart[text[i]]
+			for _, k := range t {
+				if k == 0 {
+					break
+				}
+				stem := allStems[k-1]
+				if text[i+1] != stem[1] || !strings.HasPrefix(text[i:], stem) {
+					continue
+				}
+				if int(k) <= len(successStems) || mannerAt(text, i, stem) {
+					out = append(out, i)
+				}
 				break
 			}
-			stem := allStems[k-1]
-			if text[i+1] != stem[1] || !strings.HasPrefix(text[i:], stem) {
-				continue
-			}
-			if int(k) <= len(successStems) || mannerAt(text, i, stem) {
-				out = append(out, i)
-			}
-			break
 		}
 	}
 	return out
@@ -435,6 +549,19 @@ var (
 		}
 		return t
 	}()
+	// stemInner marks the first two and the second and third bytes of each
+	// stem: by the first byte of the pair, its second byte.
+	stemInner = func() (t [256][4]uint64) {
+		for _, s := range allStems {
+			if len(s) < 3 {
+				panic("claims: a success stem must be at least three bytes: " + s)
+			}
+			for _, p := range []string{s[0:2], s[1:3]} {
+				t[p[0]][p[1]>>6] |= 1 << (p[1] & 63)
+			}
+		}
+		return t
+	}()
 )
 
 // checker is the state of one Check call.
@@ -444,6 +571,9 @@ type checker struct {
 	rawCalls []string
 	calls    []*cmdInfo // parsed lazily
 	parsed   bool
+	catsDone bool     // callCats and anyCall are worked out
+	callCats category // kinds of work of this turn's calls
+	anyCall  bool     // this turn makes a call
 	claims   []Claim
 	budget   int // bytes the substring fallback may still scan
 	lookups  int // reconciliations done
@@ -461,6 +591,7 @@ type checker struct {
 	wordBuf      []word
 	guardBuf     []word   // implicitGuard's words; it may run for an earlier sentence
 	splitBuf     [][2]int // checkSuccess's clause splits, reused
+	boundBuf     [][2]int // checkSuccess's clauses, reused
 	lineCmd      []int8   // per span of the current line: 0 unknown, 1 command-like, -1 not
 	spanBuf      []span   // run's spans of the current line
 	sentBuf      []sent   // run's sentences of the current line
@@ -472,6 +603,22 @@ type checker struct {
 // spent reports whether this Check has done all the work it may.
 func (c *checker) spent() bool {
 	return c.lookups >= maxLookups || c.analyses >= maxAnalyses || len(c.claims) >= maxClaims
+}
+
+// callCategories returns the kinds of work this turn's calls do, together,
+// and whether it makes any call. A success clause asks it of every Check that
+// reaches latestOf; parsing the calls whole for it was most of latestOf's cost.
+func (c *checker) callCategories() (category, bool) {
+	if !c.catsDone {
+		c.catsDone = true
+		for _, s := range c.rawCalls {
+			if canon := canonCommand(s); canon != "" {
+				c.anyCall = true
+				c.callCats |= canonCategories(canon)
+			}
+		}
+	}
+	return c.callCats, c.anyCall
 }
 
 func (c *checker) callInfos() []*cmdInfo {
@@ -557,7 +704,7 @@ func (c *checker) lookup(cmd string) verdict {
 	for i := len(c.d.execs) - 1; i >= 0; i-- {
 		e := &c.d.execs[i]
 		if info.matches(e.prepared()) {
-			if !notRunOutcome(e.outcome) {
+			if !e.notRun {
 				return backed
 			}
 			sawNotRun = true

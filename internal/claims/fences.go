@@ -220,7 +220,7 @@ func (c *checker) handleFence(f *fence, intro *sent) {
 		} else {
 			e = c.latestOf(catTest)
 		}
-		if e != nil && failedOutcome(e.outcome) {
+		if e != nil && e.failed {
 			c.add(reasonContradicts, cmd, intro.start, min(f.bodyEnd, intro.start+maxExcerpt))
 		}
 	}

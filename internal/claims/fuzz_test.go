@@ -323,3 +323,54 @@ func FuzzSplitShellMatchesReference(f *testing.F) {
 		}
 	})
 }
+
+// FuzzObjGates checks that each kind-of-work expression's literals are a
+// necessary condition: where none occurs, the expression does not match.
+func FuzzObjGates(f *testing.F) {
+	for _, s := range []string{"all tests pass", "the build passes now", "three tests fail in the orders package", "lint is clean", "the typecheck is happy",
+		"the migration went through", "rolled out the manifests", "helm release applied", "dependencies installed", "the daemon restarted",
+		"container started", "unit tests", "e2e specs", "compiled the bundle", "format check", "type check", "vet"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		for i, r := range objRules {
+			if !hasAny(s, r.needs) && r.re.MatchString(s) {
+				t.Fatalf("rule %d: none of %q occurs, but %v matches %q", i, r.needs, r.re, r.re.FindString(s))
+			}
+		}
+	})
+}
+
+// FuzzSuccFindAll checks that each success rule's findAll, which tries the
+// anchored expression at each word start, finds what the expression finds.
+func FuzzSuccFindAll(f *testing.F) {
+	for _, s := range []string{"all tests pass", "the build passes now", "it passed", "they all succeeded", "3 passed, 0 failed", "0\tfailures", "lint is clean",
+		"exited with code 0", "built without any errors", "everything is green", "all of them are green", "both runs passes", "tsc ok", "deployed   successfully",
+		"the migration went through fine", "installed all cleanly", "completed without a hitch", "ran smoothly", "rebuild passes; xbuild passes, the_build passes",
+		"succeeded succeeded no errors", "all tests passall tests pass", "é build passes"} {
+		f.Add([]byte(s))
+	}
+	seps := []string{" ", " ", " ", "\t", "  ", "\n", ", ", "", "_", "é"}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var b strings.Builder
+		for i := 0; i+1 < len(data); i += 2 {
+			b.WriteString(succVocabulary[int(data[i])%len(succVocabulary)])
+			b.WriteString(seps[int(data[i+1])%len(seps)])
+		}
+		for _, cl := range []string{string(data), b.String()} {
+			for i, r := range succRules {
+				var got [][2]int
+				for _, m := range findAll(i, cl, nil) {
+					got = append(got, m)
+				}
+				var want [][2]int
+				for _, m := range r.re.FindAllStringIndex(cl, -1) {
+					want = append(want, [2]int{m[0], m[1]})
+				}
+				if !reflect.DeepEqual(got, want) {
+					t.Fatalf("rule %d on %q: findAll %v, FindAllStringIndex %v", i, cl, got, want)
+				}
+			}
+		}
+	})
+}

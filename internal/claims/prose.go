@@ -225,6 +225,10 @@ func indexByteFrom(s string, b byte, off int) int {
 }
 
 func isAbbrev(before string) bool {
+	// Most sentences end in a letter no abbreviation ends in.
+	if before == "" || strings.IndexByte("gecsxfl", before[len(before)-1]) < 0 {
+		return false
+	}
 	for _, a := range []string{"e.g", "i.e", "etc", "vs", "approx", "cf", "incl"} {
 		if strings.HasSuffix(before, a) {
 			return true

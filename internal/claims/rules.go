@@ -555,7 +555,7 @@ func (c *checker) emitSentence(s *sent, in *sentInfo) {
 			// A message cannot know the result of its own call, so only an
 			// earlier failed run contradicts a reported success.
 			if cl.success && !c.callMatches(cl.cmd) {
-				if e := c.latestMatching(cl.cmd); e != nil && failedOutcome(e.outcome) {
+				if e := c.latestMatching(cl.cmd); e != nil && e.failed {
 					c.add(reasonContradicts, cl.cmd, cl.start, cl.end)
 				}
 			}
@@ -576,21 +576,15 @@ func (c *checker) genericRun(s *sent, in *sentInfo) {
 	if cat == 0 {
 		return
 	}
-	for i := range c.d.execs {
-		if c.d.execs[i].cats&cat != 0 {
-			return
-		}
+	if c.d.latestOf(cat) != nil {
+		return
 	}
-	for _, e := range c.callInfos() {
-		if commandCategories(e)&cat != 0 {
-			return
-		}
+	if cats, _ := c.callCategories(); cats&cat != 0 {
+		return
 	}
 	// A script or task runner could be the test run under another name.
-	for i := range c.d.execs {
-		if c.d.execs[i].cats&catRunner != 0 {
-			return
-		}
+	if c.d.latestOf(catRunner) != nil {
+		return
 	}
 	c.add(reasonNoCall, "", s.start, s.end)
 }

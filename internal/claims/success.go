@@ -1,8 +1,12 @@
 package claims
 
 import (
+	"math/bits"
 	"regexp"
+	"regexp/syntax"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 	"unsafe"
 )
 
@@ -36,11 +40,21 @@ var catNeedles = []struct {
 	{catService, []string{"systemctl", "service ", "docker start", "docker run", "compose up", "docker-compose up", "restart", "pm2", "supervisorctl", "nginx -s"}},
 }
 
+// runnerWord is not a kind of work: needleCats sets it when canon holds one of
+// the words mayNameRunner looks for, so that a command without quotes or
+// backslashes is not walked again for them (FuzzExecCmdCategories covers it).
+const runnerWord category = 1 << 15
+
+var runnerWords = []string{".sh", "just", "task", "invoke", "make"}
+
 // catNeedleAt lists, by their first byte, the needles of catNeedles with their
-// categories. needleCategories compares second bytes before whole needles, so
-// every needle has two.
+// categories, and the runner words. needleCats compares second bytes before
+// whole needles, so every needle has two.
 var catNeedleAt = func() (t [256][]catNeedle) {
-	for _, n := range catNeedles {
+	for _, n := range append(catNeedles[:len(catNeedles):len(catNeedles)], struct {
+		cat     category
+		needles []string
+	}{runnerWord, runnerWords}) {
 		for _, s := range n.needles {
 			if len(s) < 2 {
 				panic("claims: a category needle must be at least two bytes: " + s)
@@ -60,6 +74,9 @@ var catPairs = func() (t [256][4]uint64) {
 			t[s[0]][s[1]>>6] |= 1 << (s[1] & 63)
 		}
 	}
+	for _, s := range runnerWords {
+		t[s[0]][s[1]>>6] |= 1 << (s[1] & 63)
+	}
 	return t
 }()
 
@@ -71,7 +88,10 @@ type catNeedle struct {
 // needleCategories is the union of the categories whose needles occur in canon.
 // Every exec is categorised, and a hundred substring searches each cost more than
 // one walk over the command looking up the few needles that start with each byte.
-func needleCategories(canon string) category {
+func needleCategories(canon string) category { return needleCats(canon) &^ runnerWord }
+
+// needleCats is needleCategories with runnerWord.
+func needleCats(canon string) category {
 	var c category
 	for i := 0; i+1 < len(canon); i++ {
 		if b := canon[i+1]; catPairs[canon[i]][b>>6]&(1<<(b&63)) == 0 {
@@ -117,7 +137,7 @@ func runnerPath(canon string) category {
 // others), so the words are looked for in canon with all of them taken off:
 // `grep -rn "tenant" src/` is not split for this.
 func mayNameRunner(canon string) bool {
-	if strings.ContainsAny(canon, `"'\`) {
+	if hasQuoting(canon) {
 		var buf [256]byte
 		b := buf[:0]
 		for i := 0; i < len(canon); i++ {
@@ -130,9 +150,10 @@ func mayNameRunner(canon string) bool {
 		}
 		canon = unsafe.String(&b[0], len(b)) // read only below, while b lives
 	}
-	return strings.Contains(canon, ".sh") || strings.Contains(canon, "just") ||
-		strings.Contains(canon, "task") || strings.Contains(canon, "invoke") || strings.Contains(canon, "make")
+	return hasAny(canon, runnerWords)
 }
+
+func hasQuoting(canon string) bool { return strings.ContainsAny(canon, `"'\`) }
 
 var (
 	reObjTest    = regexp.MustCompile(`\b(?:tests?|test suite|suite|specs?|e2e|unit tests|test cases)\b`)
@@ -144,18 +165,40 @@ var (
 	reObjService = regexp.MustCompile(`\b(?:service|services|daemon|server|restart\w*|started|container|containers)\b`)
 )
 
+// objRule is an expression naming a kind of work with the literals it cannot
+// match without: a clause names no kind far more often than one, and a few
+// substring searches turn it away for less than one expression costs
+// (FuzzObjGates checks the literals against the expressions).
+type objRule struct {
+	re    *regexp.Regexp
+	needs []string
+}
+
+func (r *objRule) match(s string) bool { return hasAny(s, r.needs) && r.re.MatchString(s) }
+
+var (
+	objTest    = objRule{reObjTest, []string{"test", "suite", "spec", "e2e"}}
+	objLint    = objRule{reObjLint, []string{"lint", "vet", "type", "format"}}
+	objBuild   = objRule{reObjBuild, []string{"buil", "compil", "image", "bundle"}}
+	objMigrate = objRule{reObjMigrate, []string{"migrat"}}
+	objDeploy  = objRule{reObjDeploy, []string{"deploy", "roll", "release", "appl", "manifest", "helm"}}
+	objInstall = objRule{reObjInstall, []string{"install", "dependencies", "deps", "package"}}
+	objService = objRule{reObjService, []string{"service", "daemon", "server", "restart", "started", "container"}}
+	objRules   = []*objRule{&objTest, &objLint, &objBuild, &objMigrate, &objDeploy, &objInstall, &objService}
+)
+
 // objectCategory is the kind of work named by the object of "I ran ...".
 // Only kinds a model fabricates runs of (tests, linters, builds,
 // migrations) are judged; "I ran the numbers" is not a command.
 func objectCategory(obj string) category {
 	switch {
-	case reObjTest.MatchString(obj):
+	case objTest.match(obj):
 		return catTest
-	case reObjLint.MatchString(obj):
+	case objLint.match(obj):
 		return catLint
-	case reObjBuild.MatchString(obj):
+	case objBuild.match(obj):
 		return catBuild
-	case reObjMigrate.MatchString(obj):
+	case objMigrate.match(obj):
 		return catMigration
 	}
 	return 0
@@ -164,19 +207,19 @@ func objectCategory(obj string) category {
 // clauseCategory is the kind of work a success clause is about.
 func clauseCategory(cl string) category {
 	switch {
-	case reObjTest.MatchString(cl):
+	case objTest.match(cl):
 		return catTest
-	case reObjLint.MatchString(cl):
+	case objLint.match(cl):
 		return catLint
-	case reObjMigrate.MatchString(cl):
+	case objMigrate.match(cl):
 		return catMigration
-	case reObjBuild.MatchString(cl):
+	case objBuild.match(cl):
 		return catBuild
-	case reObjDeploy.MatchString(cl):
+	case objDeploy.match(cl):
 		return catDeploy
-	case reObjInstall.MatchString(cl):
+	case objInstall.match(cl):
 		return catInstall
-	case reObjService.MatchString(cl):
+	case objService.match(cl):
 		return catService
 	}
 	return 0
@@ -231,6 +274,132 @@ var succRules = []succRule{
 	}},
 }
 
+// succAnchored holds each success rule's expression matched only at the
+// start of the text. Every alternative of the expressions starts with \b and
+// a word byte, so a match can start only where a word does: findAll tries the
+// anchored expression at each word start instead of letting the expression
+// try every byte, which was most of what reading a success clause cost
+// (FuzzSuccFindAll holds the two to each other).
+var succAnchored = func() []*regexp.Regexp {
+	out := make([]*regexp.Regexp, len(succRules))
+	for i, r := range succRules {
+		out[i] = regexp.MustCompile(`^(?:` + r.re.String() + `)`)
+	}
+	return out
+}()
+
+// succStarts holds, per success rule, a superset of the bytes a match can
+// start with: most words of a clause start none of the rule's alternatives,
+// and are passed over without asking the expression.
+var succStarts = func() [][256]bool {
+	out := make([][256]bool, len(succRules))
+	for i, r := range succRules {
+		re, err := syntax.Parse(r.re.String(), syntax.Perl)
+		if err != nil {
+			panic(err)
+		}
+		set, empty := firstBytes(re)
+		if empty {
+			panic("claims: a success expression matches the empty string: " + r.re.String())
+		}
+		out[i] = set
+	}
+	return out
+}()
+
+// firstBytes returns a superset of the bytes a match of re can start with,
+// and whether re can match the empty string (then what follows it can start
+// the match too).
+func firstBytes(re *syntax.Regexp) (set [256]bool, empty bool) {
+	union := func(s [256]bool) {
+		for b := range set {
+			set[b] = set[b] || s[b]
+		}
+	}
+	addRune := func(r rune) {
+		if r < utf8.RuneSelf {
+			set[r] = true
+			return
+		}
+		var b [utf8.UTFMax]byte
+		utf8.EncodeRune(b[:], r)
+		set[b[0]] = true
+	}
+	switch re.Op {
+	case syntax.OpEmptyMatch, syntax.OpBeginLine, syntax.OpEndLine, syntax.OpBeginText, syntax.OpEndText,
+		syntax.OpWordBoundary, syntax.OpNoWordBoundary:
+		return set, true
+	case syntax.OpLiteral:
+		if len(re.Rune) == 0 {
+			return set, true
+		}
+		addRune(re.Rune[0])
+		if re.Flags&syntax.FoldCase != 0 {
+			for f := unicode.SimpleFold(re.Rune[0]); f != re.Rune[0]; f = unicode.SimpleFold(f) {
+				addRune(f)
+			}
+		}
+		return set, false
+	case syntax.OpCharClass:
+		for k := 0; k+1 < len(re.Rune); k += 2 {
+			for r := re.Rune[k]; r <= re.Rune[k+1] && r < utf8.RuneSelf; r++ {
+				set[r] = true
+			}
+			if re.Rune[k+1] >= utf8.RuneSelf {
+				for b := 0xC0; b < 256; b++ {
+					set[b] = true // any lead byte
+				}
+			}
+		}
+		return set, false
+	case syntax.OpCapture, syntax.OpPlus:
+		return firstBytes(re.Sub[0])
+	case syntax.OpStar, syntax.OpQuest:
+		set, _ = firstBytes(re.Sub[0])
+		return set, true
+	case syntax.OpRepeat:
+		set, empty = firstBytes(re.Sub[0])
+		return set, empty || re.Min == 0
+	case syntax.OpConcat:
+		for _, sub := range re.Sub {
+			s, e := firstBytes(sub)
+			union(s)
+			if !e {
+				return set, false
+			}
+		}
+		return set, true
+	case syntax.OpAlternate:
+		for _, sub := range re.Sub {
+			s, e := firstBytes(sub)
+			union(s)
+			empty = empty || e
+		}
+		return set, empty
+	}
+	for b := range set {
+		set[b] = true // an operator not listed: any byte
+	}
+	return set, true
+}
+
+// findAll is succRules[i].re.FindAllStringIndex(cl, -1), appended to dst.
+func findAll(i int, cl string, dst [][2]int) [][2]int {
+	anchored, starts := succAnchored[i], &succStarts[i]
+	for p := 0; p < len(cl); p++ {
+		// \b before a word byte: the start of an ASCII word, and one the
+		// rule's alternatives can start with
+		if !starts[cl[p]] || !isASCIIWord(cl[p]) || p > 0 && isASCIIWord(cl[p-1]) {
+			continue
+		}
+		if m := anchored.FindStringIndex(cl[p:]); m != nil {
+			dst = append(dst, [2]int{p, p + m[1]})
+			p += m[1] - 1 // the next match starts at or after this one's end
+		}
+	}
+	return dst
+}
+
 // checkSuccess flags success reported in a sentence when the latest
 // execution it is about failed. found says the rules already saw a success
 // phrase in it that the success stems do not find.
@@ -241,7 +410,8 @@ func (c *checker) checkSuccess(s *sent, found bool) {
 	sh := s.shape
 	clauses := clauseSplits(sh, c.splitBuf[:0])
 	c.splitBuf = clauses
-	bounds := make([][2]int, 0, len(clauses)+1)
+	bounds := c.boundBuf[:0]
+	defer func() { c.boundBuf = bounds[:0] }()
 	start := 0
 	for i := 0; i <= len(clauses); i++ {
 		end := len(sh)
@@ -256,22 +426,42 @@ func (c *checker) checkSuccess(s *sent, found bool) {
 	// "98 tests pass, but the 2 snapshot tests still fail" reports a
 	// partial result: a clause admitting a failure of some kind of work
 	// makes success said of that kind in the same sentence a part, not
-	// the whole. A failure clause naming no kind covers every kind.
-	var failed category
-	if len(bounds) > 1 {
-		for _, b := range bounds {
-			if cl := sh[b[0]:b[1]]; hasFailureWord(cl) {
+	// the whole. A failure clause naming no kind covers every kind. Only a
+	// success phrase judged by its kind of work asks (most clauses with a
+	// success word hold none), so it is worked out then: finding the kinds
+	// of the failure clauses was a third of checkSuccess.
+	nearby := failedNearby{sh: sh, bounds: bounds}
+	for _, b := range bounds {
+		c.successClause(s, b[0], b[1], &nearby)
+	}
+}
+
+// failedNearby is the kinds of work the failure clauses of a sentence admit
+// failing, worked out on first use.
+type failedNearby struct {
+	sh     string
+	bounds [][2]int
+	done   bool
+	failed category
+}
+
+func (f *failedNearby) get() category {
+	if f.done {
+		return f.failed
+	}
+	f.done = true
+	if len(f.bounds) > 1 {
+		for _, b := range f.bounds {
+			if cl := f.sh[b[0]:b[1]]; hasFailureWord(cl) {
 				if cat := clauseCategory(cl); cat != 0 {
-					failed |= cat
+					f.failed |= cat
 				} else {
-					failed = ^category(0)
+					f.failed = ^category(0)
 				}
 			}
 		}
 	}
-	for _, b := range bounds {
-		c.successClause(s, b[0], b[1], failed)
-	}
+	return f.failed
 }
 
 // clauseSplits returns, in order, where sh is split into clauses: each ';', each
@@ -308,6 +498,10 @@ func clauseSplits(sh string, dst [][2]int) [][2]int {
 			// Every alternative that starts with white space takes all of it: what
 			// follows it decides, so the rest of the run can be skipped on a miss.
 			j := spaces(i)
+			if j < len(sh) && sh[j] != 'b' && sh[j] != '-' && sh[j] != "—"[0] {
+				i = j // most words start no separator ("—" and "–" share their first byte)
+				continue
+			}
 			end := -1
 			for _, sep := range [...]string{"but", "—", "–", "-"} {
 				if k := j + len(sep); strings.HasPrefix(sh[j:], sep) && k < len(sh) && isSpace(sh[k]) {
@@ -341,7 +535,7 @@ func hasFailureWord(cl string) bool {
 	if !strings.Contains(cl, "fail") && !strings.Contains(cl, "broken") {
 		return false
 	}
-	for _, w := range strings.Fields(cl) {
+	for w := range strings.FieldsSeq(cl) {
 		if pastMarkers[strings.Trim(w, ",.")] {
 			return false
 		}
@@ -351,7 +545,7 @@ func hasFailureWord(cl string) bool {
 
 var pastMarkers = setOf(`was were had earlier before previously originally initially`)
 
-func (c *checker) successClause(s *sent, from, to int, failedNearby category) {
+func (c *checker) successClause(s *sent, from, to int, nearby *failedNearby) {
 	cl := s.shape[from:to]
 	type hit struct {
 		cat    category
@@ -369,11 +563,12 @@ func (c *checker) successClause(s *sent, from, to int, failedNearby category) {
 			lastHit = max(lastHit, m[0])
 		}
 	}
-	for _, r := range succRules {
+	for i, r := range succRules {
 		if !hasAny(cl, r.needs) || !r.must(cl) {
 			continue
 		}
-		for _, m := range r.re.FindAllStringIndex(cl, -1) {
+		var mbuf [4][2]int
+		for _, m := range findAll(i, cl, mbuf[:0]) {
 			ph := cl[m[0]:m[1]]
 			hits = append(hits, hit{cat: r.cat, mark: -1, checks: strings.Contains(ph, "green") || strings.Contains(ph, "pass")})
 			rest = strings.Replace(rest, cl[m[0]:m[1]], " ", 1)
@@ -413,14 +608,14 @@ func (c *checker) successClause(s *sent, from, to int, failedNearby category) {
 			if !c.spanIsCommand(s, k) || c.callMatches(cmd) {
 				continue
 			}
-			if e := c.latestMatching(cmd); e != nil && failedOutcome(e.outcome) {
+			if e := c.latestMatching(cmd); e != nil && e.failed {
 				c.add(reasonContradicts, cmd, s.start, s.end)
 			}
 			continue
 		}
 		if plain != "" {
 			if !c.callMatches(plain) {
-				if e := c.latestMatching(plain); e != nil && failedOutcome(e.outcome) {
+				if e := c.latestMatching(plain); e != nil && e.failed {
 					c.add(reasonContradicts, plain, s.start, s.end)
 				}
 			}
@@ -434,7 +629,7 @@ func (c *checker) successClause(s *sent, from, to int, failedNearby category) {
 		// no command speaks of the run an earlier clause of the sentence
 		// named, when that run is of the kind the clause names.
 		if cmd, e := c.earlierNamedRun(s, from, cat); e != nil {
-			if !c.callMatches(cmd) && failedOutcome(e.outcome) {
+			if !c.callMatches(cmd) && e.failed {
 				c.add(reasonContradicts, cmd, s.start, s.end)
 			}
 			continue
@@ -444,10 +639,10 @@ func (c *checker) successClause(s *sent, from, to int, failedNearby category) {
 			// later `git diff` that succeeded does not answer it.
 			cat = catChecks
 		}
-		if failedNearby != 0 && (cat == 0 || cat&failedNearby != 0) {
+		if failed := nearby.get(); failed != 0 && (cat == 0 || cat&failed != 0) {
 			continue
 		}
-		if e := c.latestOf(cat); e != nil && failedOutcome(e.outcome) {
+		if e := c.latestOf(cat); e != nil && e.failed {
 			c.add(reasonContradicts, "", s.start, s.end)
 		}
 	}
@@ -490,11 +685,23 @@ func (c *checker) plainExecIn(cl string) string {
 	// Most of the recent runs repeat a few commands; each is looked for once,
 	// at its newest run, which is where the walk would have found it.
 	c.d.walk++
+	// The pairs of bytes in cl, hashed: a command whose first two bytes are
+	// not among them cannot occur in cl, and is passed over without following
+	// its pointer (most are).
+	var pairs [pairBits / 64]uint64
+	for i := 0; i+1 < len(cl); i++ {
+		h := pairHash(cl[i], cl[i+1])
+		pairs[h/64] |= 1 << (h % 64)
+	}
 	for i, n := len(c.d.execs)-1, 0; i >= 0 && n < 200; i, n = i-1, n+1 {
-		if l := c.d.execs[i].plainLen; l == 0 || int(l) > len(cl) {
+		r := &c.d.execs[i]
+		if l := r.plainLen; l == 0 || int(l) > len(cl) {
 			continue // not plain, or cannot occur in cl
 		}
-		e := c.d.execs[i].execCmd
+		if h := r.head; pairs[h/64]&(1<<(h%64)) == 0 {
+			continue
+		}
+		e := r.execCmd
 		if e.walked == c.d.walk {
 			continue
 		}
@@ -505,6 +712,11 @@ func (c *checker) plainExecIn(cl string) string {
 	}
 	return ""
 }
+
+const pairBits = 512
+
+// pairHash hashes two bytes into [0, pairBits).
+func pairHash(a, b byte) uint16 { return (uint16(a)*31 + uint16(b)) % pairBits }
 
 // plainCandidate reports whether an executed command is distinctive enough to be
 // recognised written plainly in prose: a few words, none of them a code span.
@@ -596,16 +808,29 @@ func isNumber(w string) bool {
 // 0), or nil when this turn's own calls make the answer unknown: their
 // results come after the message.
 func (c *checker) latestOf(cat category) *execRec {
-	for _, e := range c.callInfos() {
-		if cat == 0 || commandCategories(e)&cat != 0 {
-			return nil
+	if cats, any := c.callCategories(); cat == 0 && any || cats&cat != 0 {
+		return nil
+	}
+	return c.d.latestOf(cat)
+}
+
+// latestOf returns the latest execution still held of a category (any
+// execution for 0), or nil.
+func (d *Detector) latestOf(cat category) *execRec {
+	if len(d.execs) == 0 {
+		return nil
+	}
+	if cat == 0 {
+		return &d.execs[len(d.execs)-1]
+	}
+	n := 0 // 1 + the number of the latest execution of a kind in cat
+	for ; cat != 0; cat &= cat - 1 {
+		if b := bits.TrailingZeros16(uint16(cat)); b < numCats {
+			n = max(n, d.catLatest[b])
 		}
 	}
-	for i := len(c.d.execs) - 1; i >= 0; i-- {
-		e := &c.d.execs[i]
-		if cat == 0 || e.cats&cat != 0 {
-			return e
-		}
+	if i := n - 1 - d.dropped; i >= 0 {
+		return &d.execs[i]
 	}
 	return nil
 }
