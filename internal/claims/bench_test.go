@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/clawtrail/clawtrail/internal/corpus"
 )
 
 // plainProse is assistant prose with no claim trigger: no backticks, no
@@ -219,17 +221,5 @@ func BenchmarkExecuted(b *testing.B) {
 	})
 }
 
-var statusSentences = []string{
-	"I'll check the working tree first.",
-	"The failing test expects a tenant header that the fixture does not send.",
-	"Disk usage on /var/lib/docker is at 86%, so pruning old images would help.",
-	"The worker is not running on this host.",
-	"Let me look at the recent logs before changing anything.",
-	"The build passes now.",
-	"Three tests fail in the orders package; the rest pass.",
-	"The upstream returns 502, so the proxy itself is fine.",
-	"I'll run the suite again with the race detector.",
-	"That command needs approval before it can run.",
-	"The export job timed out; it needs a longer timeout or a background run.",
-	"Nothing else changed since yesterday's deploy.",
-}
+// statusSentences is the prose the corpus generator writes for the assistant.
+var statusSentences = corpus.AssistantSentences()

@@ -200,6 +200,22 @@ func FuzzNeedleCategories(f *testing.F) {
 
 // succVocabulary holds every word of the success expressions and some that are
 // not, so that generated clauses reach every alternative.
+// succSeeds are success clauses of every rule's kinds.
+var succSeeds = []string{"all tests pass", "the build passes now", "it passed", "they all succeeded", "3 passed, 0 failed", "0\tfailures", "lint is clean",
+	"exited with code 0", "built without any errors", "everything is green", "all of them are green", "both runs passes", "tsc ok", "deployed   successfully",
+	"the migration went through fine", "installed all cleanly", "completed without a hitch", "ran smoothly"}
+
+// succClauses reads fuzz bytes both as a clause of their own and as a choice of
+// words from succVocabulary joined by seps.
+func succClauses(data []byte, seps []string) []string {
+	var b strings.Builder
+	for i := 0; i+1 < len(data); i += 2 {
+		b.WriteString(succVocabulary[int(data[i])%len(succVocabulary)])
+		b.WriteString(seps[int(data[i+1])%len(seps)])
+	}
+	return []string{string(data), b.String()}
+}
+
 var succVocabulary = strings.Fields(`all of the 12 0 3 unit integration e2e remaining other test tests spec specs suite suites test suite cases checks
 	now are have still both is has were was run pass passes passed passing green succeed succeeded succeeds successful successfully
 	build builds built compilation compile compiled compiles image bundle also completed works clean cleanly ok fine without any errors error warnings issues
@@ -210,20 +226,11 @@ var succVocabulary = strings.Fields(`all of the 12 0 3 unit integration e2e rema
 // FuzzSuccessMust checks that each success rule's must is a necessary condition:
 // where it says no, the expression finds nothing.
 func FuzzSuccessMust(f *testing.F) {
-	for _, s := range []string{"all tests pass", "the build passes now", "it passed", "they all succeeded", "3 passed, 0 failed", "0\tfailures", "lint is clean",
-		"exited with code 0", "built without any errors", "everything is green", "all of them are green", "both runs passes", "tsc ok", "deployed   successfully",
-		"the migration went through fine", "installed all cleanly", "completed without a hitch", "ran smoothly"} {
+	for _, s := range succSeeds {
 		f.Add([]byte(s))
 	}
-	seps := []string{" ", " ", " ", "\t", "  ", "\n", ", "}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		// The bytes both as a clause of their own and as a choice of words.
-		var b strings.Builder
-		for i := 0; i+1 < len(data); i += 2 {
-			b.WriteString(succVocabulary[int(data[i])%len(succVocabulary)])
-			b.WriteString(seps[int(data[i+1])%len(seps)])
-		}
-		for _, cl := range []string{string(data), b.String()} {
+		for _, cl := range succClauses(data, []string{" ", " ", " ", "\t", "  ", "\n", ", "}) {
 			for i, r := range succRules {
 				if !r.must(cl) && r.re.FindStringIndex(cl) != nil {
 					t.Fatalf("rule %d: must(%q) is false, but %v matches %q", i, cl, r.re, r.re.FindString(cl))
@@ -344,20 +351,11 @@ func FuzzObjGates(f *testing.F) {
 // FuzzSuccFindAll checks that each success rule's findAll, which tries the
 // anchored expression at each word start, finds what the expression finds.
 func FuzzSuccFindAll(f *testing.F) {
-	for _, s := range []string{"all tests pass", "the build passes now", "it passed", "they all succeeded", "3 passed, 0 failed", "0\tfailures", "lint is clean",
-		"exited with code 0", "built without any errors", "everything is green", "all of them are green", "both runs passes", "tsc ok", "deployed   successfully",
-		"the migration went through fine", "installed all cleanly", "completed without a hitch", "ran smoothly", "rebuild passes; xbuild passes, the_build passes",
-		"succeeded succeeded no errors", "all tests passall tests pass", "é build passes"} {
+	for _, s := range append(succSeeds, "rebuild passes; xbuild passes, the_build passes", "succeeded succeeded no errors", "all tests passall tests pass", "é build passes") {
 		f.Add([]byte(s))
 	}
-	seps := []string{" ", " ", " ", "\t", "  ", "\n", ", ", "", "_", "é"}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		var b strings.Builder
-		for i := 0; i+1 < len(data); i += 2 {
-			b.WriteString(succVocabulary[int(data[i])%len(succVocabulary)])
-			b.WriteString(seps[int(data[i+1])%len(seps)])
-		}
-		for _, cl := range []string{string(data), b.String()} {
+		for _, cl := range succClauses(data, []string{" ", " ", " ", "\t", "  ", "\n", ", ", "", "_", "é"}) {
 			for i, r := range succRules {
 				var got [][2]int
 				for _, m := range findAll(i, cl, nil) {

@@ -2,6 +2,7 @@ package corpus
 
 import (
 	"bytes"
+	"slices"
 	"time"
 )
 
@@ -430,6 +431,10 @@ func (s *session) errorLine(m *model, msg string) {
 }
 
 // --- assistant side --------------------------------------------------------
+
+// AssistantSentences returns the sentences the generator's assistant prose is made
+// of, so that benchmarks elsewhere can read prose shaped like the corpus's.
+func AssistantSentences() []string { return slices.Clone(sentences) }
 
 var sentences = []string{
 	"I'll check the working tree first.",
