@@ -9,9 +9,6 @@ import (
 // \x01. Writing them against the shape keeps words inside commands from
 // matching and lets a rule say which command it is about.
 
-// Adverbs that may sit between the subject and a run verb.
-const advs = `(?:\s+(?:just|also|then|first|now|already|again|successfully|quickly|finally|manually|locally|actually|previously|earlier|initially|subsequently|immediately|additionally|once|twice|both|all|each|separately|briefly|carefully))*`
-
 var (
 	// Terse reports that drop the subject: "Ran `go vet ./...` — clean."
 	reTerse = regexp.MustCompile(`^(?:[a-z][a-z ]{0,24}:\s+)?(?:(?:then|and|also|next|first|finally|and then|just|quickly|also just),?\s+)?(?:ran|re-?ran|executed|re-?executed)\b`)

@@ -116,7 +116,6 @@ type Daemon struct {
 	idxAt    time.Time
 	cpSeq    int64 // the ledger's last seq when the last checkpoint was written (or at start)
 	cpAt     time.Time
-	lastExp  time.Time
 	problems int64
 	turnEnd  time.Time // reading stops for this turn after it (zero: no limit)
 	dbDirty  bool      // a transcript database was written

@@ -175,10 +175,6 @@ type mountEntry struct {
 
 func (m mountEntry) readOnly() bool { return hasOpt(m.opts, "ro") || hasOpt(m.super, "ro") }
 
-func (m mountEntry) line() string {
-	return fmt.Sprintf("%s %s %s %s %s %s", m.root, m.point, strings.Join(m.opts, ","), m.fstype, m.source, strings.Join(m.super, ","))
-}
-
 func hasOpt(opts []string, o string) bool {
 	for _, x := range opts {
 		if x == o {
