@@ -67,14 +67,17 @@ func (x *Index) getLatest(k uint64) (string, bool) {
 // hash is the identity hash: SHA-256 keyed by prefix, cut to 64 bits. It must stay
 // the same function for as long as snapshots written with it are read.
 func (x *Index) hash(parts ...string) uint64 {
-	b := append(x.buf[:0], x.key[:]...)
-	for _, p := range parts {
-		b = append(b, p...)
-		b = append(b, 0)
-	}
-	x.buf = b
-	sum := sha256.Sum256(b)
+	x.buf = appendParts(append(x.buf[:0], x.key[:]...), parts...)
+	sum := sha256.Sum256(x.buf)
 	return keyOf(sum[:])
+}
+
+// appendParts appends each part and a NUL after it: what hash hashes after the key.
+func appendParts(b []byte, parts ...string) []byte {
+	for _, p := range parts {
+		b = append(append(b, p...), 0)
+	}
+	return b
 }
 
 // execKeys returns an exec's identity, hash(runtime, agent, session, id), and the
@@ -87,15 +90,10 @@ func (x *Index) execKeys(runtime, agent, session, id, entry string) (k, step uin
 	}
 	d := x.digest
 	d.Reset()
-	d.Write(x.key[:])
-	b := x.buf[:0]
-	for _, p := range [...]string{runtime, agent, session, id} {
-		b = append(append(b, p...), 0)
-	}
-	d.Write(b)
+	x.buf = appendParts(append(x.buf[:0], x.key[:]...), runtime, agent, session, id)
+	d.Write(x.buf)
 	first := d.Sum(x.sums[:0])
-	d.Write(append(append(b[:0], entry...), 0))
-	x.buf = b
+	d.Write(appendParts(x.buf[:0], entry)) // the prefix is in d already
 	second := d.Sum(first)
 	return keyOf(first[:sha256.Size]), keyOf(second[sha256.Size:])
 }

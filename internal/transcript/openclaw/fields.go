@@ -115,17 +115,8 @@ func skipStr(dst *string, rest []byte) (int, error) {
 	return n, err
 }
 
-func parseLine(raw []byte) (line, error) {
-	m := new(message)
-	l, ok, err := parseLineInto(raw, m)
-	if ok {
-		l.Message = m
-	}
-	return l, err
-}
-
-// parseLineInto is parseLine with the line's message read into m, and ok saying
-// whether there was one; l.Message stays nil. Decode keeps m on its stack (a
+// parseLineInto reads a transcript line, its message into m, and ok says whether
+// there was one; l.Message stays nil. Decode keeps m on its stack (a
 // pointer to it in l would let it escape with l): a message allocated per line was
 // most of the decoder's allocation after the outputs themselves.
 func parseLineInto(raw []byte, m *message) (l line, ok bool, err error) {

@@ -86,6 +86,17 @@ func FuzzFieldsAgreeWithEncodingJSON(f *testing.F) {
 	})
 }
 
+// parseLine is parseLineInto with the message in l.Message, as encoding/json
+// fills the same struct.
+func parseLine(raw []byte) (line, error) {
+	m := new(message)
+	l, ok, err := parseLineInto(raw, m)
+	if ok {
+		l.Message = m
+	}
+	return l, err
+}
+
 // foldedKeys reports keys encoding/json would match case-insensitively or after
 // unescaping.
 func foldedKeys(raw []byte) bool {
